@@ -1,0 +1,52 @@
+// Package loop is the plainest correct kernel: for each position, for each
+// column, one indexed add. It is the baseline the other kernels are measured
+// against, and its Backward is the reference loop itself:
+//
+//	for i, id := range ids {
+//		if opt.Skips(id) {
+//			continue
+//		}
+//		s := float32(1) // 1/count(id) with ScaleGradByFreq
+//		for j := 0; j < D; j++ {
+//			dst[int(id)*D+j] += s * gradOut[i*D+j]
+//		}
+//	}
+package loop
+
+import (
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/internal/rowcount"
+)
+
+// Kernel is the nested-loop kernel. The zero value is ready to use.
+type Kernel struct{}
+
+var _ embgrad.Kernel = Kernel{}
+
+// Name returns "loop".
+func (Kernel) Name() string { return "loop" }
+
+// Backward implements embgrad.Kernel.
+func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error {
+	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
+		return err
+	}
+	var counts *rowcount.Counts
+	if opt.ScaleGradByFreq {
+		counts = rowcount.Acquire(V, ids, opt)
+		defer counts.Release()
+	}
+	for i, id := range ids {
+		if opt.Skips(id) {
+			continue
+		}
+		s := float32(1)
+		if counts != nil {
+			s = counts.Scale(id)
+		}
+		for j := 0; j < D; j++ {
+			dst[int(id)*D+j] += s * gradOut[i*D+j]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+// Package rowcount counts how often each row is named in a batch, for
+// scale_grad_by_freq, without allocating or clearing a V-sized table per
+// call: count tables are pooled and only the entries a batch touched are
+// reset when the table is released, so a call costs O(len(ids)), not O(V).
+package rowcount
+
+import (
+	"sync"
+
+	"github.com/embgrad/embgrad"
+)
+
+// Counts holds per-row counts of contributing positions (padding excluded).
+type Counts struct {
+	n   []int32
+	ids []int32 // the batch, to reset exactly the touched entries
+}
+
+var pool sync.Pool // of *Counts whose n is all zero
+
+// Acquire counts the contributing occurrences of each id. The ids must be
+// valid for V. Call Release when done.
+func Acquire(V int, ids []int32, opt embgrad.Options) *Counts {
+	c, _ := pool.Get().(*Counts)
+	if c == nil {
+		c = new(Counts)
+	}
+	if len(c.n) < V {
+		c.n = make([]int32, V)
+	}
+	c.ids = ids
+	for _, id := range ids {
+		if !opt.Skips(id) {
+			c.n[id]++
+		}
+	}
+	return c
+}
+
+// Of returns the count of row id.
+func (c *Counts) Of(id int32) int32 { return c.n[id] }
+
+// Scale returns the factor 1/count as float32, the same rounding for every
+// kernel that uses this package.
+func (c *Counts) Scale(id int32) float32 { return 1 / float32(c.n[id]) }
+
+// Release resets the touched entries and returns the table to the pool.
+func (c *Counts) Release() {
+	for _, id := range c.ids {
+		c.n[id] = 0
+	}
+	c.ids = nil
+	pool.Put(c)
+}
