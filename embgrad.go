@@ -84,3 +84,27 @@ type Nondeterministic interface {
 type Parallel interface {
 	WithWorkers(n int) Kernel
 }
+
+// ScratchKernel is implemented by kernels that compute a gradient from
+// scratch — dst overwritten with the backward of gradOut, whatever it held —
+// faster than clearing dst and calling Backward (for example by clearing in
+// parallel, or by writing touched rows instead of adding into zeros). Invalid
+// input leaves dst unchanged, as for Backward.
+type ScratchKernel interface {
+	Kernel
+	BackwardScratch(dst []float32, V, D int, ids []int32, gradOut []float32, opt Options) error
+}
+
+// Scratch computes the gradient from scratch with k: dst is overwritten. It
+// uses k's BackwardScratch when it has one, else validates, clears dst and
+// calls Backward.
+func Scratch(k Kernel, dst []float32, V, D int, ids []int32, gradOut []float32, opt Options) error {
+	if s, ok := k.(ScratchKernel); ok {
+		return s.BackwardScratch(dst, V, D, ids, gradOut, opt)
+	}
+	if err := Validate(dst, V, D, ids, gradOut, opt); err != nil {
+		return err
+	}
+	clear(dst)
+	return k.Backward(dst, V, D, ids, gradOut, opt)
+}
