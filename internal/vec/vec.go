@@ -1,0 +1,61 @@
+// Package vec holds the row primitives of the embedding kernels: adding one
+// gradient row, optionally scaled, into one row of the table's gradient.
+//
+// Every function has a pure-Go reference version (addGeneric,
+// addScaledGeneric), always compiled. On amd64 with AVX2 the exported
+// functions run generated assembly instead (see _asm/ at the repository
+// root); its results are bit-for-bit those of the reference loops, which the
+// tests check for every length 1..130 and unaligned starts. The pure-Go path
+// is forced by the purego build tag, or at run time by setting
+// EMBGRAD_PUREGO=1 in the environment (read once, at program start).
+package vec
+
+// Add adds src into dst element by element:
+//
+//	for i := range dst {
+//		dst[i] += src[i]
+//	}
+//
+// dst and src must have the same length; Add panics otherwise.
+func Add(dst, src []float32) {
+	if len(dst) != len(src) {
+		panic("vec: Add: length mismatch")
+	}
+	add(dst, src)
+}
+
+// AddScaled adds s times src into dst element by element:
+//
+//	for i := range dst {
+//		dst[i] += float32(s * src[i])
+//	}
+//
+// The product is rounded to float32 before the add: the conversion forbids
+// the compiler to fuse the multiply and add (it may on arm64, ppc64, s390x),
+// and the assembly uses a separate multiply and add, not FMA, whose single
+// rounding would give different bits. So the result never depends on the
+// architecture or the path taken. dst and src must have the same length;
+// AddScaled panics otherwise.
+func AddScaled(dst, src []float32, s float32) {
+	if len(dst) != len(src) {
+		panic("vec: AddScaled: length mismatch")
+	}
+	addScaled(dst, src, s)
+}
+
+// addGeneric is the reference loop of Add; dst and src have equal lengths.
+func addGeneric(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, x := range src {
+		dst[i] += x
+	}
+}
+
+// addScaledGeneric is the reference loop of AddScaled; dst and src have equal
+// lengths.
+func addScaledGeneric(dst, src []float32, s float32) {
+	src = src[:len(dst)]
+	for i, x := range src {
+		dst[i] += float32(s * x)
+	}
+}
