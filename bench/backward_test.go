@@ -1,0 +1,280 @@
+package bench
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"testing"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/registry"
+	"github.com/embgrad/embgrad/reference"
+)
+
+var shapesFlag = flag.String("embgrad.shapes", "default",
+	`shapes to benchmark: "default" (tables ≤ 256 MB), "all" (up to Llama-3's 2.1 GB), or names such as "gpt2,llama2"`)
+
+// Modes of BenchmarkBackward.
+const (
+	accumulate = "accumulate" // Backward adds into the gradient buffer
+	scratch    = "scratch"    // embgrad.Scratch overwrites it
+)
+
+// bytesPerOp is the bytes model behind B/s (b.SetBytes): the compulsory
+// memory traffic of one call, what an ideal kernel moves.
+//
+//   - accumulate: read gradOut (4·N·D) and ids (4·N), and read and write
+//     each distinct touched row once (2·4·U·D for U distinct rows);
+//   - scratch: read gradOut and ids, and write the whole table once
+//     (4·V·D); a touched row need not be read, since it starts from zero.
+//
+// A kernel that rereads rows, or clears the table and then adds into it,
+// moves more than this, so B/s divided by the measured copy bandwidth
+// (BenchmarkMemory op=copy, which also counts bytes read plus bytes
+// written) is the fraction of the memory roofline the kernel attains.
+func bytesPerOp(s Shape, distinct int, mode string) int64 {
+	b := 4*int64(s.N)*int64(s.D) + 4*int64(s.N)
+	if mode == scratch {
+		return b + 4*int64(s.V)*int64(s.D)
+	}
+	return b + 8*int64(distinct)*int64(s.D)
+}
+
+// BenchmarkBackward runs every registry kernel on every selected shape,
+// distribution and mode:
+//
+//	BenchmarkBackward/impl=<k>/V=<v>/D=<d>/N=<n>/dist=<dist>/mode=<mode>/workers=<w>
+//
+// Kernels implementing embgrad.Parallel run at workers = 1, 2, 4, … up to
+// GOMAXPROCS; the others at workers=1, the one goroutine they use. Each
+// shape's buffers are allocated once, when its first benchmark runs, and
+// shared by all kernels; each kernel's output is checked against the
+// float64 oracle once before it is timed.
+func BenchmarkBackward(b *testing.B) {
+	shapes, err := SelectShapes(*shapesFlag)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range shapes {
+		in := &inputs{shape: s}
+		for _, d := range Dists() {
+			c := &distCase{in: in, dist: d}
+			for _, k := range registry.Kernels() {
+				for _, w := range workerCounts() {
+					kw := k
+					if p, ok := k.(embgrad.Parallel); ok {
+						kw = p.WithWorkers(w)
+					} else if w > 1 {
+						break
+					}
+					for _, mode := range []string{accumulate, scratch} {
+						name := fmt.Sprintf("impl=%s/V=%d/D=%d/N=%d/dist=%s/mode=%s/workers=%d",
+							k.Name(), s.V, s.D, s.N, d, mode, w)
+						b.Run(name, func(b *testing.B) { benchBackward(b, c, kw, mode) })
+					}
+				}
+			}
+			c.release()
+		}
+		in.release()
+	}
+}
+
+// workerCounts returns 1, 2, 4, … below GOMAXPROCS, and GOMAXPROCS.
+func workerCounts() []int {
+	p := runtime.GOMAXPROCS(0)
+	var ws []int
+	for w := 1; w < p; w *= 2 {
+		ws = append(ws, w)
+	}
+	return append(ws, p)
+}
+
+func benchBackward(b *testing.B, c *distCase, k embgrad.Kernel, mode string) {
+	s := c.in.shape
+	// Check the output once per benchmark and process (the function runs
+	// once per -count).
+	if !c.in.validated[b.Name()] {
+		if err := validate(c, k, mode); err != nil {
+			b.Fatalf("not timing %s: %v", k.Name(), err)
+		}
+		c.in.validated[b.Name()] = true
+	}
+	dst, gradOut := c.in.buffers()
+	ids, err := c.setup()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(bytesPerOp(s, len(c.rows), mode))
+	n := 0
+	for b.Loop() {
+		if err := call(k, mode, dst, s, ids, gradOut); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)*float64(s.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// call runs k once in mode: Backward, or embgrad.Scratch.
+func call(k embgrad.Kernel, mode string, dst []float32, s Shape, ids []int32, gradOut []float32) error {
+	if mode == scratch {
+		return embgrad.Scratch(k, dst, s.V, s.D, ids, gradOut, embgrad.Options{})
+	}
+	return k.Backward(dst, s.V, s.D, ids, gradOut, embgrad.Options{})
+}
+
+// base is what the table holds before the checked call: ones in accumulate
+// mode, which a kernel must add to; NaN in scratch mode, which it must
+// overwrite.
+func base(mode string) float32 {
+	if mode == scratch {
+		return float32(math.NaN())
+	}
+	return 1
+}
+
+// validate runs k once in mode on c's ids, from base(mode), and compares the
+// table with the float64 oracle: touched rows within the summation bound,
+// every other row bit-for-bit what it must be (1 when accumulating, +0 from
+// scratch).
+func validate(c *distCase, k embgrad.Kernel, mode string) error {
+	s := c.in.shape
+	dst, gradOut := c.in.buffers()
+	ids, err := c.setup()
+	if err != nil {
+		return err
+	}
+	for i := range dst {
+		dst[i] = base(mode)
+	}
+	if err := call(k, mode, dst, s, ids, gradOut); err != nil {
+		return err
+	}
+	want, err := c.oracle(mode)
+	if err != nil {
+		return err
+	}
+	D := s.D
+	for r, id := range c.rows {
+		copy(c.got[r*D:(r+1)*D], dst[int(id)*D:])
+	}
+	if err := want.Check(c.got); err != nil {
+		var m *reference.Mismatch
+		if errors.As(err, &m) {
+			m.Row = int(c.rows[m.Row])
+		}
+		return fmt.Errorf("%s, dist=%s, mode=%s: %w", s, c.dist, mode, err)
+	}
+	untouched := float32(0)
+	if mode == accumulate {
+		untouched = base(mode)
+	}
+	for v, t := range c.touched {
+		if t {
+			continue
+		}
+		for j, x := range dst[v*D : (v+1)*D] {
+			if math.Float32bits(x) != math.Float32bits(untouched) {
+				return fmt.Errorf("%s, dist=%s, mode=%s: row %d col %d: got %v, want %v: no id names this row",
+					s, c.dist, mode, v, j, x, untouched)
+			}
+		}
+	}
+	return nil
+}
+
+// inputs holds one shape's buffers, allocated on first use.
+type inputs struct {
+	shape     Shape
+	dst       []float32 // V×D gradient buffer
+	gradOut   []float32 // N×D upstream gradient
+	validated map[string]bool
+}
+
+func (in *inputs) buffers() (dst, gradOut []float32) {
+	if in.dst == nil {
+		s := in.shape
+		in.dst = make([]float32, s.V*s.D)
+		in.gradOut = make([]float32, s.N*s.D)
+		r := rand.New(rand.NewPCG(Seed, 0))
+		for i := range in.gradOut {
+			in.gradOut[i] = 2*r.Float32() - 1
+		}
+		in.validated = make(map[string]bool)
+	}
+	return in.dst, in.gradOut
+}
+
+// release drops the buffers and returns their memory to the system before
+// the next shape allocates its own.
+func (in *inputs) release() {
+	if in.dst != nil {
+		*in = inputs{shape: in.shape}
+		debug.FreeOSMemory()
+	}
+}
+
+// distCase is one shape's ids for one distribution and the oracles for
+// them, made on first use. The oracles run on the touched rows only,
+// relabelled 0..U-1: a float64 V×D oracle for Llama-3 would need 8 GB.
+type distCase struct {
+	in      *inputs
+	dist    Dist
+	ids     []int32
+	rows    []int32 // the distinct ids, ascending
+	compact []int32 // ids relabelled to indices into rows
+	touched []bool  // V: row named by some id
+	want    map[string]*reference.Result
+	got     []float32 // dst's touched rows, compacted
+}
+
+func (c *distCase) setup() ([]int32, error) {
+	if c.ids != nil {
+		return c.ids, nil
+	}
+	s := c.in.shape
+	ids, err := IDs(c.dist, s.V, s.N, Seed)
+	if err != nil {
+		return nil, err
+	}
+	c.rows = slices.Compact(slices.Sorted(slices.Values(ids)))
+	c.touched = make([]bool, s.V)
+	for _, id := range c.rows {
+		c.touched[id] = true
+	}
+	c.compact = make([]int32, len(ids))
+	for i, id := range ids {
+		r, _ := slices.BinarySearch(c.rows, id)
+		c.compact[i] = int32(r)
+	}
+	c.got = make([]float32, len(c.rows)*s.D)
+	c.want = make(map[string]*reference.Result)
+	c.ids = ids
+	return ids, nil
+}
+
+// oracle returns the oracle for mode's call on the touched rows: from zero
+// in scratch mode, from base(accumulate) otherwise.
+func (c *distCase) oracle(mode string) (*reference.Result, error) {
+	if r := c.want[mode]; r != nil {
+		return r, nil
+	}
+	_, gradOut := c.in.buffers()
+	start := make([]float32, len(c.got))
+	if mode == accumulate {
+		for i := range start {
+			start[i] = base(mode)
+		}
+	}
+	r, err := reference.Oracle(start, len(c.rows), c.in.shape.D, c.compact, gradOut, embgrad.Options{})
+	c.want[mode] = r
+	return r, err
+}
+
+func (c *distCase) release() { *c = distCase{in: c.in, dist: c.dist} }
