@@ -19,12 +19,6 @@ import (
 var shapesFlag = flag.String("embgrad.shapes", "default",
 	`shapes to benchmark: "default" (tables ≤ 256 MB), "all" (up to Llama-3's 2.1 GB), or names such as "gpt2,llama2"`)
 
-// Modes of BenchmarkBackward.
-const (
-	accumulate = "accumulate" // Backward adds into the gradient buffer
-	scratch    = "scratch"    // embgrad.Scratch overwrites it
-)
-
 // bytesPerOp is the bytes model behind B/s (b.SetBytes): the compulsory
 // memory traffic of one call, what an ideal kernel moves.
 //
@@ -37,65 +31,46 @@ const (
 // moves more than this, so B/s divided by the measured copy bandwidth
 // (BenchmarkMemory op=copy, which also counts bytes read plus bytes
 // written) is the fraction of the memory roofline the kernel attains.
-func bytesPerOp(s Shape, distinct int, mode string) int64 {
+func bytesPerOp(s Shape, distinct int, mode Mode) int64 {
 	b := 4*int64(s.N)*int64(s.D) + 4*int64(s.N)
-	if mode == scratch {
+	if mode == Scratch {
 		return b + 4*int64(s.V)*int64(s.D)
 	}
 	return b + 8*int64(distinct)*int64(s.D)
 }
 
-// BenchmarkBackward runs every registry kernel on every selected shape,
-// distribution and mode:
+// BenchmarkBackward runs the matrix of Cases over every registry kernel
+// and the shapes selected by -embgrad.shapes:
 //
 //	BenchmarkBackward/impl=<k>/V=<v>/D=<d>/N=<n>/dist=<dist>/mode=<mode>/workers=<w>
 //
-// Kernels implementing embgrad.Parallel run at workers = 1, 2, 4, … up to
-// GOMAXPROCS; the others at workers=1, the one goroutine they use. Each
-// shape's buffers are allocated once, when its first benchmark runs, and
-// shared by all kernels; each kernel's output is checked against the
+// Each shape's buffers are allocated once, when its first benchmark runs,
+// and shared by all kernels; each kernel's output is checked against the
 // float64 oracle once before it is timed.
 func BenchmarkBackward(b *testing.B) {
 	shapes, err := SelectShapes(*shapesFlag)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, s := range shapes {
-		in := &inputs{shape: s}
-		for _, d := range Dists() {
-			c := &distCase{in: in, dist: d}
-			for _, k := range registry.Kernels() {
-				for _, w := range workerCounts() {
-					kw := k
-					if p, ok := k.(embgrad.Parallel); ok {
-						kw = p.WithWorkers(w)
-					} else if w > 1 {
-						break
-					}
-					for _, mode := range []string{accumulate, scratch} {
-						name := fmt.Sprintf("impl=%s/V=%d/D=%d/N=%d/dist=%s/mode=%s/workers=%d",
-							k.Name(), s.V, s.D, s.N, d, mode, w)
-						b.Run(name, func(b *testing.B) { benchBackward(b, c, kw, mode) })
-					}
-				}
+	var in *inputs
+	var c *distCase
+	for _, cs := range Cases(shapes, registry.Kernels(), runtime.GOMAXPROCS(0)) {
+		if in == nil || in.shape != cs.Shape {
+			c = nil
+			if in != nil {
+				in.release()
 			}
-			c.release()
+			in = &inputs{shape: cs.Shape}
 		}
-		in.release()
+		if c == nil || c.dist != cs.Dist {
+			c = &distCase{in: in, dist: cs.Dist}
+		}
+		dc := c
+		b.Run(cs.Name(), func(b *testing.B) { benchBackward(b, dc, cs.Kernel, cs.Mode) })
 	}
 }
 
-// workerCounts returns 1, 2, 4, … below GOMAXPROCS, and GOMAXPROCS.
-func workerCounts() []int {
-	p := runtime.GOMAXPROCS(0)
-	var ws []int
-	for w := 1; w < p; w *= 2 {
-		ws = append(ws, w)
-	}
-	return append(ws, p)
-}
-
-func benchBackward(b *testing.B, c *distCase, k embgrad.Kernel, mode string) {
+func benchBackward(b *testing.B, c *distCase, k embgrad.Kernel, mode Mode) {
 	s := c.in.shape
 	// Check the output once per benchmark and process (the function runs
 	// once per -count).
@@ -122,8 +97,8 @@ func benchBackward(b *testing.B, c *distCase, k embgrad.Kernel, mode string) {
 }
 
 // call runs k once in mode: Backward, or embgrad.Scratch.
-func call(k embgrad.Kernel, mode string, dst []float32, s Shape, ids []int32, gradOut []float32) error {
-	if mode == scratch {
+func call(k embgrad.Kernel, mode Mode, dst []float32, s Shape, ids []int32, gradOut []float32) error {
+	if mode == Scratch {
 		return embgrad.Scratch(k, dst, s.V, s.D, ids, gradOut, embgrad.Options{})
 	}
 	return k.Backward(dst, s.V, s.D, ids, gradOut, embgrad.Options{})
@@ -132,8 +107,8 @@ func call(k embgrad.Kernel, mode string, dst []float32, s Shape, ids []int32, gr
 // base is what the table holds before the checked call: ones in accumulate
 // mode, which a kernel must add to; NaN in scratch mode, which it must
 // overwrite.
-func base(mode string) float32 {
-	if mode == scratch {
+func base(mode Mode) float32 {
+	if mode == Scratch {
 		return float32(math.NaN())
 	}
 	return 1
@@ -143,7 +118,7 @@ func base(mode string) float32 {
 // table with the float64 oracle: touched rows within the summation bound,
 // every other row bit-for-bit what it must be (1 when accumulating, +0 from
 // scratch).
-func validate(c *distCase, k embgrad.Kernel, mode string) error {
+func validate(c *distCase, k embgrad.Kernel, mode Mode) error {
 	s := c.in.shape
 	dst, gradOut := c.in.buffers()
 	ids, err := c.setup()
@@ -172,7 +147,7 @@ func validate(c *distCase, k embgrad.Kernel, mode string) error {
 		return fmt.Errorf("%s, dist=%s, mode=%s: %w", s, c.dist, mode, err)
 	}
 	untouched := float32(0)
-	if mode == accumulate {
+	if mode == Accumulate {
 		untouched = base(mode)
 	}
 	for v, t := range c.touched {
@@ -215,7 +190,7 @@ func (in *inputs) buffers() (dst, gradOut []float32) {
 // the next shape allocates its own.
 func (in *inputs) release() {
 	if in.dst != nil {
-		*in = inputs{shape: in.shape}
+		in.dst, in.gradOut = nil, nil
 		debug.FreeOSMemory()
 	}
 }
@@ -230,7 +205,7 @@ type distCase struct {
 	rows    []int32 // the distinct ids, ascending
 	compact []int32 // ids relabelled to indices into rows
 	touched []bool  // V: row named by some id
-	want    map[string]*reference.Result
+	want    map[Mode]*reference.Result
 	got     []float32 // dst's touched rows, compacted
 }
 
@@ -254,20 +229,20 @@ func (c *distCase) setup() ([]int32, error) {
 		c.compact[i] = int32(r)
 	}
 	c.got = make([]float32, len(c.rows)*s.D)
-	c.want = make(map[string]*reference.Result)
+	c.want = make(map[Mode]*reference.Result)
 	c.ids = ids
 	return ids, nil
 }
 
 // oracle returns the oracle for mode's call on the touched rows: from zero
-// in scratch mode, from base(accumulate) otherwise.
-func (c *distCase) oracle(mode string) (*reference.Result, error) {
+// in scratch mode, from base(Accumulate) otherwise.
+func (c *distCase) oracle(mode Mode) (*reference.Result, error) {
 	if r := c.want[mode]; r != nil {
 		return r, nil
 	}
 	_, gradOut := c.in.buffers()
 	start := make([]float32, len(c.got))
-	if mode == accumulate {
+	if mode == Accumulate {
 		for i := range start {
 			start[i] = base(mode)
 		}
@@ -276,5 +251,3 @@ func (c *distCase) oracle(mode string) (*reference.Result, error) {
 	c.want[mode] = r
 	return r, err
 }
-
-func (c *distCase) release() { *c = distCase{in: c.in, dist: c.dist} }

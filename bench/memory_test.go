@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -47,7 +48,7 @@ func BenchmarkMemory(b *testing.B) {
 		{"copy", 2 * probeBytes, func(src, dst []uint64) { copy(dst, src) }},
 	}
 	for _, op := range ops {
-		for _, t := range workerCounts() {
+		for _, t := range WorkerCounts(runtime.GOMAXPROCS(0)) {
 			b.Run(fmt.Sprintf("op=%s/size=%d/threads=%d", op.name, probeBytes, t), func(b *testing.B) {
 				src, dst := buffers()
 				b.SetBytes(op.bytes)

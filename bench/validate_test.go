@@ -18,7 +18,7 @@ func TestValidate(t *testing.T) {
 	caught := map[string]bool{}
 	for _, d := range Dists() {
 		c := &distCase{in: in, dist: d}
-		for _, mode := range []string{accumulate, scratch} {
+		for _, mode := range Modes() {
 			for _, k := range append(registry.Kernels(), broken.Reordered()...) {
 				if err := validate(c, k, mode); err != nil {
 					t.Errorf("correct kernel %s rejected: %v", k.Name(), err)
