@@ -10,6 +10,8 @@
 // EMBGRAD_PUREGO=1 in the environment (read once, at program start).
 package vec
 
+import "os"
+
 // Add adds src into dst element by element:
 //
 //	for i := range dst {
@@ -21,7 +23,7 @@ func Add(dst, src []float32) {
 	if len(dst) != len(src) {
 		panic("vec: Add: length mismatch")
 	}
-	add(dst, src)
+	active.add(dst, src)
 }
 
 // AddScaled adds s times src into dst element by element:
@@ -40,7 +42,32 @@ func AddScaled(dst, src []float32, s float32) {
 	if len(dst) != len(src) {
 		panic("vec: AddScaled: length mismatch")
 	}
-	addScaled(dst, src, s)
+	active.addScaled(dst, src, s)
+}
+
+// impl is one implementation of the primitives.
+type impl struct {
+	name      string
+	ok        bool // the CPU (and OS) support it
+	add       func(dst, src []float32)
+	addScaled func(dst, src []float32, s float32)
+}
+
+// generic is the pure-Go implementation, the last entry of impls on every
+// platform. The tests compare every supported entry of impls with it.
+var generic = impl{"generic", true, addGeneric, addScaledGeneric}
+
+// active is the implementation in use: the first supported entry of impls
+// (fastest first), or generic when EMBGRAD_PUREGO=1.
+var active = choose(impls, os.Getenv("EMBGRAD_PUREGO") == "1")
+
+func choose(impls []impl, purego bool) impl {
+	for _, m := range impls {
+		if m.ok && !purego {
+			return m
+		}
+	}
+	return generic
 }
 
 // addGeneric is the reference loop of Add; dst and src have equal lengths.

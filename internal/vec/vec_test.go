@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -118,19 +119,44 @@ func compare(t *testing.T, op, ref func(dst, src []float32)) {
 	}
 }
 
-func TestAdd(t *testing.T) {
-	t.Logf("path: %s", path)
-	compare(t, Add, addGeneric)
+// TestImpls compares every implementation this CPU supports with the
+// pure-Go reference, whichever one is active.
+func TestImpls(t *testing.T) {
+	t.Logf("active: %s", active.name)
+	for _, m := range impls {
+		if !m.ok {
+			t.Logf("%s: not supported on this CPU, skipped", m.name)
+			continue
+		}
+		t.Run("impl="+m.name+"/Add", func(t *testing.T) { compare(t, m.add, addGeneric) })
+		for _, s := range scales {
+			t.Run(fmt.Sprintf("impl=%s/AddScaled/s=%v", m.name, s), func(t *testing.T) {
+				compare(t,
+					func(dst, src []float32) { m.addScaled(dst, src, s) },
+					func(dst, src []float32) { addScaledGeneric(dst, src, s) })
+			})
+		}
+	}
 }
 
-func TestAddScaled(t *testing.T) {
-	t.Logf("path: %s", path)
-	for _, s := range scales {
-		t.Run(fmt.Sprintf("s=%v", s), func(t *testing.T) {
-			compare(t,
-				func(dst, src []float32) { AddScaled(dst, src, s) },
-				func(dst, src []float32) { addScaledGeneric(dst, src, s) })
-		})
+// TestExported checks that Add and AddScaled run the active implementation
+// correctly.
+func TestExported(t *testing.T) {
+	compare(t, Add, addGeneric)
+	compare(t,
+		func(dst, src []float32) { AddScaled(dst, src, 1/float32(3)) },
+		func(dst, src []float32) { addScaledGeneric(dst, src, 1/float32(3)) })
+}
+
+func TestChoose(t *testing.T) {
+	if got := choose(impls, true); got.name != "generic" {
+		t.Errorf("choose with purego set: got %s, want generic", got.name)
+	}
+	if os.Getenv("EMBGRAD_PUREGO") == "1" && active.name != "generic" {
+		t.Errorf("EMBGRAD_PUREGO=1 but the active implementation is %s", active.name)
+	}
+	if got := choose(impls, false); !got.ok || got.name != impls[0].name && impls[0].ok {
+		t.Errorf("choose: got %s, want the first supported of impls", got.name)
 	}
 }
 
@@ -172,4 +198,29 @@ func TestLengthMismatchPanics(t *testing.T) {
 func TestEmpty(t *testing.T) {
 	Add(nil, nil)
 	AddScaled([]float32{}, nil, 2)
+}
+
+// BenchmarkAdd measures each supported implementation on rows that stay in
+// L1 (n=64, 768) and in L2 (n=4096). Bytes: dst read and written, src read.
+func BenchmarkAdd(b *testing.B) {
+	for _, m := range impls {
+		if !m.ok {
+			continue
+		}
+		for _, n := range []int{64, 768, 4096} {
+			dst, src := make([]float32, n), make([]float32, n)
+			b.Run(fmt.Sprintf("impl=%s/op=Add/n=%d", m.name, n), func(b *testing.B) {
+				b.SetBytes(int64(12 * n))
+				for b.Loop() {
+					m.add(dst, src)
+				}
+			})
+			b.Run(fmt.Sprintf("impl=%s/op=AddScaled/n=%d", m.name, n), func(b *testing.B) {
+				b.SetBytes(int64(12 * n))
+				for b.Loop() {
+					m.addScaled(dst, src, 0.5)
+				}
+			})
+		}
+	}
 }

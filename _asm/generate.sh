@@ -1,0 +1,6 @@
+#!/bin/sh
+# Regenerates the assembly from the avo generators in this module. Run from
+# anywhere; CI runs it and then fails on any difference (git diff --exit-code).
+set -eu
+cd "$(dirname "$0")"
+go run ./internal/vec -pkg vec -out ../internal/vec/vec_amd64.s -stubs ../internal/vec/stubs_amd64.go
