@@ -7,6 +7,7 @@ import (
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/loop"
 	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/impl/simd"
 )
 
 // Kernels returns every built-in kernel, baseline first.
@@ -14,6 +15,7 @@ func Kernels() []embgrad.Kernel {
 	return []embgrad.Kernel{
 		loop.Kernel{},
 		scatter.Kernel{},
+		simd.Kernel{},
 	}
 }
 
