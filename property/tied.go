@@ -1,0 +1,384 @@
+package property
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/gen"
+	"github.com/leanovate/gopter/prop"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/internal/suite"
+	"github.com/embgrad/embgrad/reference"
+)
+
+// TiedChecks returns the tied-embedding properties of k. Each is checked by
+// gopter on random cases; a failure is shrunk to a small case, printed
+// compactly (its data too when small).
+//
+//   - tied/sum-of-parts: one call equals the input part alone (T = 0)
+//     followed by the output part alone (no ids), bitwise on dyadic data,
+//     where every float32 sum is exact in any order.
+//   - tied/output-part: with no ids and dst = 0 the result is dZᵀ·H, within
+//     the oracle's bound of the float64 product.
+//   - tied/output-column-sums: for cross-entropy, dZ[t,·] = (softmax −
+//     onehot)/T sums to 0 over the vocabulary for every t, so every column of
+//     the output part sums to 0 over the vocabulary:
+//     Σ_v (dZᵀH)[v,j] = Σ_t H[t,j]·Σ_v dZ[t,v] = 0. In float32 dZ's row sums
+//     r_t are only ≈ 0, so |Σ_v got[v,j]| ≤ Σ_v bound(v,j) + Σ_t |H[t,j]·r_t|.
+//   - tied/zero-dZ-is-untied: with dZ = 0 the result is the untied backward
+//     (reference.Oracle's check, bitwise on rows no id names), and bitwise
+//     k's own Backward when k is also an embgrad.Kernel.
+//   - tied/sinusoidal-table-unchanged: SGD steps on reference.TiedModel with
+//     sinusoidal positions, k computing ∂L/∂E into a buffer laid right
+//     before the position table, never change the table.
+func TiedChecks(k embgrad.TiedKernel) []suite.Check {
+	return []suite.Check{
+		tiedProp("tied/sum-of-parts", func(c tiedCase) string { return tiedSumOfParts(k, c) }, true),
+		tiedProp("tied/output-part", func(c tiedCase) string { return tiedOutputPart(k, c) }, false),
+		tiedProp("tied/output-column-sums", func(c tiedCase) string { return tiedColumnSums(k, c) }, false),
+		tiedProp("tied/zero-dZ-is-untied", func(c tiedCase) string { return tiedZeroDZ(k, c) }, false),
+		{Name: "tied/sinusoidal-table-unchanged", Run: func(cfg suite.Config) error {
+			return tiedRunProp(prop.ForAll(func(m tiedModelCase) string { return tiedSinusoidal(k, m) }, tiedModelGen()), cfg)
+		}},
+	}
+}
+
+// TestTied runs TiedChecks(k) as subtests of t.
+func TestTied(t *testing.T, k embgrad.TiedKernel) {
+	t.Helper()
+	suite.Test(t, TiedChecks(k))
+}
+
+// CheckTied runs TiedChecks(k) with cfg and returns every failure joined.
+func CheckTied(k embgrad.TiedKernel, cfg suite.Config) error {
+	return suite.Join(suite.Run(TiedChecks(k), cfg))
+}
+
+// tiedProp is a check of a property of tied cases: f returns "" when it
+// holds, else what went wrong.
+func tiedProp(name string, f func(tiedCase) string, dyadic bool) suite.Check {
+	return suite.Check{Name: name, Run: func(cfg suite.Config) error {
+		return tiedRunProp(prop.ForAll(f, tiedGen(dyadic)), cfg)
+	}}
+}
+
+// tiedRunProp checks p with the suite's seed and reports the shrunk case.
+func tiedRunProp(p gopter.Prop, cfg suite.Config) error {
+	params := gopter.DefaultTestParametersWithSeed(int64(cfg.Seed))
+	if cfg.Short {
+		params.MinSuccessfulTests = 30
+	}
+	r := p.Check(params)
+	if r.Passed() {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v after %d passed", r.Status, r.Succeeded)
+	for _, a := range r.Args {
+		fmt.Fprintf(&b, "; case {%s} (shrunk %d times)", a.ArgFormatted, a.Shrinks)
+	}
+	if len(r.Labels) > 0 {
+		fmt.Fprintf(&b, ": %s", strings.Join(r.Labels, "; "))
+	}
+	if r.Error != nil {
+		fmt.Fprintf(&b, ": %v", r.Error)
+	}
+	return fmt.Errorf("%s", b.String())
+}
+
+// tiedCase is one tied call, made from its shape and seed so that gopter
+// shrinks the shape and the data follows.
+type tiedCase struct {
+	V, D, N, T int
+	Seed       uint64
+	Dyadic     bool // values k/16, |k| ≤ 16, and no scaling: sums are exact
+	Opt        embgrad.Options
+	Dst        []float32
+	IDs        []int32
+	GradOut    []float32
+	H, DZ      []float32
+}
+
+func tiedGen(dyadic bool) gopter.Gen {
+	return gopter.DeriveGen(
+		func(V, D, N, T int, seed uint64) tiedCase { return newTiedCase(V, D, N, T, seed, dyadic) },
+		func(c tiedCase) (int, int, int, int, uint64) { return c.V, c.D, c.N, c.T, c.Seed },
+		gen.IntRange(1, 150), gen.IntRange(1, 40), gen.IntRange(0, 40), gen.IntRange(0, 24), gen.UInt64(),
+	)
+}
+
+func newTiedCase(V, D, N, T int, seed uint64, dyadic bool) tiedCase {
+	c := tiedCase{V: V, D: D, N: N, T: T, Seed: seed, Dyadic: dyadic}
+	if V < 1 || D < 1 || N < 0 || T < 0 {
+		return c // a shrink outside the ranges, which the generators' sieves drop
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x71ed))
+	value := func() float32 {
+		if dyadic {
+			return float32(rng.IntN(33)-16) / 16
+		}
+		return float32(math.Ldexp(2*rng.Float64()-1, rng.IntN(8)-4))
+	}
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = value()
+		}
+		return x
+	}
+	c.IDs, c.GradOut, c.H, c.DZ = make([]int32, N), fill(N*D), fill(T*D), fill(T*V)
+	rows := V
+	if rng.IntN(2) == 0 {
+		rows = 1 + rng.IntN(min(V, 4)) // many duplicates
+	}
+	for i := range c.IDs {
+		c.IDs[i] = int32(rng.IntN(rows))
+	}
+	if rng.IntN(3) == 0 {
+		c.Opt = c.Opt.WithPadding(int32(rng.IntN(V)))
+	}
+	c.Opt.ScaleGradByFreq = !dyadic && rng.IntN(3) == 0
+	if rng.IntN(2) == 0 {
+		c.Dst = fill(V * D)
+	} else {
+		c.Dst = make([]float32, V*D)
+	}
+	return c
+}
+
+// String is the case in one line, with its data when that is short.
+func (c tiedCase) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "V=%d D=%d N=%d T=%d", c.V, c.D, c.N, c.T)
+	if c.Opt.HasPadding {
+		fmt.Fprintf(&b, " pad=%d", c.Opt.PaddingIdx)
+	}
+	if c.Opt.ScaleGradByFreq {
+		b.WriteString(" scale")
+	}
+	fmt.Fprintf(&b, " seed=%#x", c.Seed)
+	if len(c.Dst)+len(c.GradOut)+len(c.H)+len(c.DZ) <= 48 {
+		fmt.Fprintf(&b, " dst=%v ids=%v gradOut=%v H=%v dZ=%v", c.Dst, c.IDs, c.GradOut, c.H, c.DZ)
+	}
+	return b.String()
+}
+
+// args returns the call's arguments, with copies of the inputs so that a
+// kernel that writes them cannot spoil the next call.
+func (c tiedCase) args() embgrad.TiedArgs {
+	return embgrad.TiedArgs{V: c.V, D: c.D, IDs: slices.Clone(c.IDs), GradOut: slices.Clone(c.GradOut), Opt: c.Opt,
+		T: c.T, H: slices.Clone(c.H), DZ: slices.Clone(c.DZ)}
+}
+
+// tiedCall runs k on a copy of dst and returns the result.
+func tiedCall(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) ([]float32, error) {
+	out := slices.Clone(dst)
+	return out, tiedProtect(k, out, a)
+}
+
+// tiedProtect runs k on dst, with a panic turned into an error.
+func tiedProtect(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return k.BackwardTied(dst, a)
+}
+
+// tiedFirstDiff returns "" if x and y are bitwise equal, else the first
+// element that differs.
+func tiedFirstDiff(x, y []float32, D int, xName, yName string) string {
+	for i := range x {
+		if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+			return fmt.Sprintf("[%d,%d]: %s %v, %s %v", i/D, i%D, xName, x[i], yName, y[i])
+		}
+	}
+	return ""
+}
+
+func tiedSumOfParts(k embgrad.TiedKernel, c tiedCase) string {
+	whole, err := tiedCall(k, c.Dst, c.args())
+	if err != nil {
+		return "whole call: " + err.Error()
+	}
+	in := c.args()
+	in.T, in.H, in.DZ = 0, nil, nil
+	parts, err := tiedCall(k, c.Dst, in)
+	if err != nil {
+		return "input part: " + err.Error()
+	}
+	out := c.args()
+	out.IDs, out.GradOut = nil, nil
+	if parts, err = tiedCall(k, parts, out); err != nil {
+		return "output part: " + err.Error()
+	}
+	return tiedFirstDiff(whole, parts, c.D, "whole call", "input part then output part")
+}
+
+func tiedOutputPart(k embgrad.TiedKernel, c tiedCase) string {
+	a := c.args()
+	a.IDs, a.GradOut = nil, nil
+	zero := make([]float32, c.V*c.D)
+	r, err := reference.TiedOracle(zero, a)
+	if err != nil {
+		return "oracle: " + err.Error()
+	}
+	got, err := tiedCall(k, zero, a)
+	if err != nil {
+		return err.Error()
+	}
+	if err := r.Check(got); err != nil {
+		return "dZᵀ·H: " + err.Error()
+	}
+	return ""
+}
+
+func tiedColumnSums(k embgrad.TiedKernel, c tiedCase) string {
+	// Cross-entropy dZ for random logits and targets, as a mean over T.
+	rng := rand.New(rand.NewPCG(c.Seed, 0xce))
+	c.DZ = make([]float32, c.T*c.V)
+	z := make([]float64, c.V)
+	for t := range c.T {
+		var sum float64
+		for v := range z {
+			z[v] = 4 * rng.NormFloat64()
+			sum += math.Exp(z[v])
+		}
+		target := rng.IntN(c.V)
+		for v := range z {
+			p := math.Exp(z[v]) / sum
+			if v == target {
+				p--
+			}
+			c.DZ[t*c.V+v] = float32(p / float64(c.T))
+		}
+	}
+	a := c.args()
+	a.IDs, a.GradOut = nil, nil
+	zero := make([]float32, c.V*c.D)
+	r, err := reference.TiedOracle(zero, a)
+	if err != nil {
+		return "oracle: " + err.Error()
+	}
+	got, err := tiedCall(k, zero, a)
+	if err != nil {
+		return err.Error()
+	}
+	rowSum := make([]float64, c.T) // r_t = Σ_v dZ[t,v], ≈ 0 after rounding to float32
+	for t := range c.T {
+		for v := range c.V {
+			rowSum[t] += float64(c.DZ[t*c.V+v])
+		}
+	}
+	for j := range c.D {
+		var sum, abs, tol float64
+		for v := range c.V {
+			sum += float64(got[v*c.D+j])
+			abs += math.Abs(float64(got[v*c.D+j]))
+			tol += r.Bound(v*c.D + j)
+		}
+		for t := range c.T {
+			tol += math.Abs(float64(c.H[t*c.D+j]) * rowSum[t])
+		}
+		tol += float64(c.V) * 0x1p-52 * abs // this float64 sum's own rounding
+		if !(math.Abs(sum) <= tol) {
+			return fmt.Sprintf("column %d sums to %.6g over the vocabulary (Σ|·| %.3g), want |sum| ≤ %.3g", j, sum, abs, tol)
+		}
+	}
+	return ""
+}
+
+func tiedZeroDZ(k embgrad.TiedKernel, c tiedCase) string {
+	c.DZ = make([]float32, c.T*c.V)
+	r, err := reference.Oracle(c.Dst, c.V, c.D, c.IDs, c.GradOut, c.Opt)
+	if err != nil {
+		return "oracle: " + err.Error()
+	}
+	got, err := tiedCall(k, c.Dst, c.args())
+	if err != nil {
+		return err.Error()
+	}
+	if err := r.Check(got); err != nil {
+		return "vs the untied oracle: " + err.Error()
+	}
+	if u, ok := k.(embgrad.Kernel); ok {
+		want := slices.Clone(c.Dst)
+		if err := u.Backward(want, c.V, c.D, slices.Clone(c.IDs), slices.Clone(c.GradOut), c.Opt); err != nil {
+			return "untied Backward: " + err.Error()
+		}
+		return tiedFirstDiff(got, want, c.D, "tied with dZ = 0", "untied Backward")
+	}
+	return ""
+}
+
+// tiedModelCase is a tied model and batch, made from shape and seed.
+type tiedModelCase struct {
+	V, D, MaxPos, N int
+	Seed            uint64
+}
+
+func (m tiedModelCase) String() string {
+	return fmt.Sprintf("V=%d D=%d MaxPos=%d N=%d seed=%#x", m.V, m.D, m.MaxPos, m.N, m.Seed)
+}
+
+func tiedModelGen() gopter.Gen {
+	return gopter.DeriveGen(
+		func(V, D, maxPos, N int, seed uint64) tiedModelCase { return tiedModelCase{V, D, maxPos, N, seed} },
+		func(m tiedModelCase) (int, int, int, int, uint64) { return m.V, m.D, m.MaxPos, m.N, m.Seed },
+		gen.IntRange(1, 40), gen.IntRange(1, 12), gen.IntRange(1, 8), gen.IntRange(1, 20), gen.UInt64(),
+	)
+}
+
+// tiedSinusoidal runs three SGD steps with k computing ∂L/∂E into a buffer
+// whose capacity runs on into the float32 sinusoidal table.
+func tiedSinusoidal(k embgrad.TiedKernel, mc tiedModelCase) string {
+	rng := rand.New(rand.NewPCG(mc.Seed, 0x5e))
+	m, E, P := reference.NewTiedModel(rng, mc.V, mc.D, mc.MaxPos, true)
+	b := reference.NewTiedBatch(rng, mc.V, mc.MaxPos, mc.N)
+	VD := mc.V * mc.D
+	buf := make([]float32, VD+len(P))
+	grad, table := buf[:VD], buf[VD:]
+	for i, p := range P {
+		table[i] = float32(p)
+	}
+	want := slices.Clone(table)
+	E32 := make([]float32, VD)
+	for i, e := range E {
+		E32[i] = float32(e)
+	}
+	f32 := func(x []float64) []float32 {
+		y := make([]float32, len(x))
+		for i, v := range x {
+			y[i] = float32(v)
+		}
+		return y
+	}
+	for step := range 3 {
+		for i, e := range E32 {
+			E[i] = float64(e)
+		}
+		for i, p := range table {
+			P[i] = float64(p)
+		}
+		r := m.Pass(E, P, b)
+		clear(grad)
+		a := embgrad.TiedArgs{V: mc.V, D: mc.D, IDs: b.IDs, GradOut: f32(r.DY), T: mc.N, H: f32(r.H), DZ: f32(r.DZ)}
+		if err := tiedProtect(k, grad, a); err != nil {
+			return fmt.Sprintf("step %d: %v", step, err)
+		}
+		for i, g := range grad {
+			E32[i] -= 0.5 * g
+		}
+		if d := tiedFirstDiff(table, want, mc.D, "table", "sinusoidal"); d != "" {
+			return fmt.Sprintf("step %d changed the sinusoidal table at %s", step, d)
+		}
+	}
+	return ""
+}
