@@ -1,0 +1,509 @@
+// Package gate is embgrad's benchmark regression gate: it compares an OLD and
+// a NEW set of Go benchmark results (benchfmt) and decides pass or
+// regression, or refuses with an error when the data cannot support a
+// decision.
+//
+// The rules, per benchmark (keyed by full name, GOMAXPROCS suffix included)
+// and unit:
+//
+//   - Units assumed exact (allocs/op, B/op, and any unit with metadata
+//     "assume=exact") compare their exact values (the mode of each side):
+//     any change in the worse direction is a regression, with no threshold
+//     and no statistics.
+//   - Every other unit is compared with the Mann–Whitney U test
+//     (benchmath.AssumeNothing, two-sided). The p-values of all of these
+//     comparisons form one family corrected with Holm–Bonferroni at level
+//     Alpha (default 0.05), so that running many benchmarks does not make a
+//     false alarm likely. A difference is significant when its Holm-adjusted
+//     p-value is ≤ Alpha.
+//   - A significant difference is a regression only if the change of the
+//     medians is worse than the relative threshold (default 5 %, overridable
+//     per benchmark, see Thresholds). The threshold is applied to the cost
+//     ratio — new/old for lower-is-better units, old/new for
+//     higher-is-better ones — so 5 % means the same slowdown in ns/op and in
+//     tokens/s.
+//   - The direction of a unit comes from its unit metadata ("Unit tokens/s
+//     better=higher"), else from benchfmt's defaults for the tidy units
+//     (sec/op, B/op, allocs/op lower is better; B/s higher is better), else it
+//     is inferred — higher is better for a rate ("…/s"), lower otherwise —
+//     and the summary says so.
+//
+// Errors (never a pass): unreadable, empty or malformed input (the message
+// names file and line); benchmark sets that do not match (benchmarks or
+// units present on one side only, all listed); and too few samples — fewer
+// than the Mann–Whitney U test needs to ever reach significance after the
+// Holm correction (see MinSamples).
+package gate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchmath"
+	"golang.org/x/perf/benchproc"
+)
+
+// DefaultAlpha is the family-wise significance level.
+const DefaultAlpha = 0.05
+
+// Options configures Compare. The zero value means the defaults.
+type Options struct {
+	// Alpha is the family-wise significance level (default 0.05).
+	Alpha float64
+	// Thresholds is the relative threshold, default 5 %.
+	Thresholds Thresholds
+	// Confidence is the level of the confidence intervals shown (default 0.95).
+	Confidence float64
+	// AllowNew accepts benchmarks that exist only in NEW (for example a
+	// kernel the change adds): they are listed as new, not compared. Without
+	// it they are a mismatch error. Benchmarks missing from NEW are always an
+	// error.
+	AllowNew bool
+}
+
+func (o Options) alpha() float64 {
+	if o.Alpha <= 0 {
+		return DefaultAlpha
+	}
+	return o.Alpha
+}
+
+func (o Options) confidence() float64 {
+	if o.Confidence <= 0 || o.Confidence >= 1 {
+		return 0.95
+	}
+	return o.Confidence
+}
+
+// Outcome is the gate's decision.
+type Outcome int
+
+const (
+	Pass Outcome = iota
+	Regression
+)
+
+func (o Outcome) String() string {
+	if o == Regression {
+		return "REGRESSION"
+	}
+	return "PASS"
+}
+
+// Verdict classifies one comparison.
+type Verdict int
+
+const (
+	Unchanged       Verdict = iota // not significant (or exact and equal)
+	WithinThreshold                // significant, but smaller than the threshold
+	Improved                       // significant and better beyond the threshold (exact: any improvement)
+	Regressed                      // significant and worse beyond the threshold (exact: any worsening)
+	Unconfirmed                    // regressed, but a re-run of the suspect did not confirm it
+)
+
+// Row is one (benchmark, unit) comparison.
+type Row struct {
+	Name string // full benchmark name, e.g. BenchmarkBackward/impl=scatter/…-2
+	Unit string // tidied unit, e.g. sec/op, B/s, tokens/s, allocs/op
+
+	Better         int  // +1 higher is better, -1 lower is better
+	BetterInferred bool // no metadata or default knew the direction
+	Exact          bool // compared exactly, not statistically
+
+	Old, New   benchmath.Summary
+	NOld, NNew int
+
+	P     float64 // Mann–Whitney U p-value (0 for exact units)
+	PHolm float64 // Holm-adjusted p-value (0 for exact units)
+
+	Delta     float64 // new/old - 1 of the centers
+	Cost      float64 // worsening as a fraction: new/old-1 (lower better) or old/new-1 (higher better)
+	Threshold float64 // relative threshold that applied (fraction)
+
+	Verdict  Verdict
+	Warnings []string
+}
+
+// Report is the result of a comparison.
+type Report struct {
+	OldPath, NewPath string
+	Alpha            float64
+	Thresholds       string // as given, e.g. "5%, dist=same=10%"
+	Tests            int    // size of the Holm family (statistical comparisons)
+	Rows             []Row
+	Added            []string // benchmarks only in NEW (with AllowNew)
+	Notes            []string
+	Outcome          Outcome
+
+	// Rerun, when set, is the comparison of fresh samples of the suspects
+	// (see Confirm).
+	Rerun *Report
+}
+
+// Suspects returns the names of the benchmarks with a regressed row, in
+// report order.
+func (r *Report) Suspects() []string {
+	var names []string
+	for _, row := range r.Regressions() {
+		names = appendOnce(names, row.Name)
+	}
+	return names
+}
+
+// Confirm applies a re-run of the suspects: rerun compares fresh OLD and NEW
+// samples of the benchmarks Suspects named (collected after the first
+// comparison, with its own Holm family). A regression stands only if the
+// re-run shows it too; otherwise its verdict becomes Unconfirmed. Because
+// the re-run's samples are independent of the first round's, a false alarm
+// must survive two tests that each control the family-wise error at alpha,
+// while a real slowdown shows up in both. The outcome is recomputed.
+func (r *Report) Confirm(rerun *Report) {
+	r.Rerun = rerun
+	again := map[[2]string]bool{}
+	for _, row := range rerun.Rows {
+		if row.Verdict == Regressed {
+			again[[2]string{row.Name, row.Unit}] = true
+		}
+	}
+	r.Outcome = Pass
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		if row.Verdict != Regressed {
+			continue
+		}
+		if again[[2]string{row.Name, row.Unit}] {
+			r.Outcome = Regression
+		} else {
+			row.Verdict = Unconfirmed
+		}
+	}
+}
+
+// Regressions returns the rows that regressed.
+func (r *Report) Regressions() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if row.Verdict == Regressed {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// MinPValue is the smallest two-sided p-value the exact Mann–Whitney U test
+// can produce for sample sizes n1 and n2: both samples completely separated,
+// which is 2 of the C(n1+n2, n1) equally likely orderings under the null
+// hypothesis (1 if either sample is empty). Ties only make it larger.
+func MinPValue(n1, n2 int) float64 {
+	if n1 <= 0 || n2 <= 0 {
+		return 1
+	}
+	// 2 / C(n1+n2, n1), computed in logs to avoid overflow.
+	lc, _ := math.Lgamma(float64(n1 + n2 + 1))
+	l1, _ := math.Lgamma(float64(n1 + 1))
+	l2, _ := math.Lgamma(float64(n2 + 1))
+	return math.Min(1, 2*math.Exp(-(lc-l1-l2)))
+}
+
+// MinSamples returns the smallest n such that n samples on each side can
+// reach a p-value ≤ level at all (MinPValue(n, n) ≤ level). For level 0.05
+// it is 4 (3+3 gives at best p = 0.1, 4+4 gives 0.029); with the Holm
+// correction over m comparisons the first step tests at alpha/m, so the
+// gate requires MinSamples(alpha/m).
+func MinSamples(level float64) int {
+	n := 1
+	for MinPValue(n, n) > level && n < 1000 {
+		n++
+	}
+	return n
+}
+
+type series struct {
+	name, unit string
+	key        benchproc.Key
+}
+
+// Compare compares the two sides of d. It returns an error — never a
+// Report — when the sets do not match or there are too few samples to
+// decide.
+func Compare(d *Data, opt Options) (*Report, error) {
+	alpha := opt.alpha()
+	conf := opt.confidence()
+	rep := &Report{
+		OldPath:    d.Old.Path,
+		NewPath:    d.New.Path,
+		Alpha:      alpha,
+		Thresholds: opt.Thresholds.String(),
+	}
+
+	// Match the sets: benchmark names first, then units per benchmark.
+	var onlyOld, onlyNew, unitMismatch []string
+	var all []series
+	for _, k := range d.keys {
+		s := series{"Benchmark" + k.Get(d.nameField), k.Get(d.unitField), k}
+		_, inOld := d.Old.values[k]
+		_, inNew := d.New.values[k]
+		switch {
+		case inOld && inNew:
+			all = append(all, s)
+		case !d.New.names[s.name]:
+			onlyOld = appendOnce(onlyOld, s.name)
+		case !d.Old.names[s.name]:
+			onlyNew = appendOnce(onlyNew, s.name)
+		case inOld:
+			unitMismatch = append(unitMismatch, fmt.Sprintf("%s: unit %s only in OLD", s.name, s.unit))
+		default:
+			unitMismatch = append(unitMismatch, fmt.Sprintf("%s: unit %s only in NEW", s.name, s.unit))
+		}
+	}
+	if opt.AllowNew {
+		rep.Added, onlyNew = onlyNew, nil
+	}
+	if len(onlyOld)+len(onlyNew)+len(unitMismatch) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "benchmark sets do not match (OLD %s, NEW %s):", d.Old.Path, d.New.Path)
+		list := func(title string, names []string) {
+			if len(names) > 0 {
+				fmt.Fprintf(&b, "\n  %s (%d):", title, len(names))
+				for _, n := range names {
+					fmt.Fprintf(&b, "\n\t%s", n)
+				}
+			}
+		}
+		list("only in OLD", onlyOld)
+		list("only in NEW", onlyNew)
+		list("units differ", unitMismatch)
+		return nil, &MismatchError{msg: b.String(), OnlyOld: onlyOld, OnlyNew: onlyNew, Units: unitMismatch}
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no benchmark is present in both %s and %s", d.Old.Path, d.New.Path)
+	}
+
+	// Unit direction and assumption; conflicting metadata is an error.
+	for _, s := range all {
+		for _, key := range []string{"better", "assume"} {
+			om, nm := d.Old.units.Get(s.unit, key), d.New.units.Get(s.unit, key)
+			if om != nil && nm != nil && om.Value != nm.Value {
+				of, ol := om.Pos()
+				nf, nl := nm.Pos()
+				return nil, fmt.Errorf("unit %s: %s=%s at %s:%d but %s=%s at %s:%d", s.unit, key, om.Value, of, ol, key, nm.Value, nf, nl)
+			}
+		}
+	}
+	units := benchfmt.UnitMetadataMap{}
+	for k, v := range d.Old.units {
+		units[k] = v
+	}
+	for k, v := range d.New.units {
+		units[k] = v
+	}
+
+	rows := make([]Row, len(all))
+	var stat []int // indexes of statistical (non-exact) rows
+	for i, s := range all {
+		r := &rows[i]
+		r.Name, r.Unit = s.name, s.unit
+		r.Better = units.GetBetter(s.unit)
+		if r.Better == 0 {
+			r.BetterInferred = true
+			r.Better = -1
+			if strings.HasSuffix(s.unit, "/s") {
+				r.Better = 1
+			}
+		}
+		r.Exact = units.GetAssumption(s.unit) == benchmath.AssumeExact || s.unit == "allocs/op" || s.unit == "B/op"
+		r.Threshold = opt.Thresholds.For(s.name)
+		assume := benchmath.Assumption(benchmath.AssumeNothing)
+		if r.Exact {
+			assume = benchmath.AssumeExact
+		}
+		thr := benchmath.Thresholds{CompareAlpha: alpha}
+		so := benchmath.NewSample(append([]float64(nil), d.Old.values[s.key]...), &thr)
+		sn := benchmath.NewSample(append([]float64(nil), d.New.values[s.key]...), &thr)
+		r.NOld, r.NNew = len(so.Values), len(sn.Values)
+		r.Old, r.New = assume.Summary(so, conf), assume.Summary(sn, conf)
+		if r.Exact {
+			for _, w := range append(r.Old.Warnings, r.New.Warnings...) {
+				r.Warnings = append(r.Warnings, w.Error())
+			}
+		} else {
+			c := benchmath.AssumeNothing.Compare(so, sn)
+			r.P = c.P
+			for _, w := range c.Warnings {
+				r.Warnings = append(r.Warnings, w.Error())
+			}
+			stat = append(stat, i)
+		}
+		r.Delta, r.Cost = change(r.Old.Center, r.New.Center, r.Better)
+	}
+	rep.Tests = len(stat)
+
+	// Too few samples: if the best possible p-value of some comparison
+	// cannot pass the first (strictest) Holm step alpha/m, the gate could
+	// never flag that benchmark — refuse rather than pass blindly.
+	if m := len(stat); m > 0 {
+		level := alpha / float64(m)
+		need := MinSamples(level)
+		var short []string
+		for _, i := range stat {
+			r := &rows[i]
+			if MinPValue(r.NOld, r.NNew) > level {
+				short = append(short, fmt.Sprintf("%s %s: %d OLD + %d NEW samples", r.Name, r.Unit, r.NOld, r.NNew))
+			}
+		}
+		if len(short) > 0 {
+			if len(short) > maxSyntaxErrors {
+				short = append(short[:maxSyntaxErrors], fmt.Sprintf("... and %d more", len(short)-maxSyntaxErrors))
+			}
+			return nil, &TooFewError{
+				Need: need,
+				msg: fmt.Sprintf("too few samples: the Mann–Whitney U test on n1+n2 samples cannot give p below 2/C(n1+n2,n1), "+
+					"and with the Holm correction over %d comparisons the smallest p must be ≤ %g/%d = %.3g, "+
+					"which needs ≥ %d samples per side (e.g. -count %d):\n\t%s",
+					m, alpha, m, level, need, need, strings.Join(short, "\n\t")),
+			}
+		}
+	}
+
+	// Holm–Bonferroni: adjusted p_(j) = max_{i≤j} min(1, (m-i)·p_(i)) over
+	// the ascending p-values; significant when adjusted p ≤ alpha.
+	sort.SliceStable(stat, func(a, b int) bool { return rows[stat[a]].P < rows[stat[b]].P })
+	run := 0.0
+	for j, i := range stat {
+		adj := math.Min(1, float64(len(stat)-j)*rows[i].P)
+		run = math.Max(run, adj)
+		rows[i].PHolm = run
+	}
+
+	for i := range rows {
+		r := &rows[i]
+		switch {
+		case r.Exact:
+			switch {
+			case r.Cost > 0:
+				r.Verdict = Regressed
+			case r.Cost < 0:
+				r.Verdict = Improved
+			}
+		case r.PHolm > alpha:
+			r.Verdict = Unchanged
+		case r.Cost > r.Threshold:
+			r.Verdict = Regressed
+		case r.Cost < 0 && costImprovement(r.Cost) > r.Threshold:
+			r.Verdict = Improved
+		default:
+			r.Verdict = WithinThreshold
+		}
+		if r.Verdict == Regressed {
+			rep.Outcome = Regression
+		}
+	}
+	rep.Rows = rows
+	rep.Notes = notes(d, rows)
+	return rep, nil
+}
+
+// change returns delta = new/old-1 and the cost change: the worsening as a
+// fraction, new/old-1 when lower is better and old/new-1 when higher is
+// better (negative when it improved).
+func change(old, new float64, better int) (delta, cost float64) {
+	switch {
+	case old == new:
+		return 0, 0
+	case old == 0:
+		delta = math.Inf(1)
+		if new < 0 {
+			delta = math.Inf(-1)
+		}
+	default:
+		delta = new/old - 1
+	}
+	if better < 0 {
+		return delta, delta
+	}
+	if new == 0 {
+		return delta, math.Inf(1)
+	}
+	return delta, old/new - 1
+}
+
+// costImprovement turns a negative cost change (new cost = (1+c)·old) into
+// the symmetric speed-up fraction (old/new - 1 in cost terms), so a 5 %
+// threshold means "5 % faster" for improvements as it means "5 % slower"
+// for regressions.
+func costImprovement(c float64) float64 {
+	if c <= -1 {
+		return math.Inf(1)
+	}
+	return 1/(1+c) - 1
+}
+
+func notes(d *Data, rows []Row) []string {
+	var out []string
+	var inferred []string
+	for _, r := range rows {
+		if r.BetterInferred {
+			dir := "lower"
+			if r.Better > 0 {
+				dir = "higher"
+			}
+			inferred = appendOnce(inferred, r.Unit+" ("+dir+" is better)")
+		}
+	}
+	if len(inferred) > 0 {
+		out = append(out, "no direction metadata for "+strings.Join(inferred, ", ")+
+			"; inferred from the unit name (add a line like `Unit tokens/s better=higher` to the results)")
+	}
+	for _, k := range []string{"goos", "goarch", "cpu"} {
+		if o, n := d.Old.config[k], d.New.config[k]; o != n {
+			out = append(out, fmt.Sprintf("config %s differs: OLD %q, NEW %q", k, o, n))
+		}
+	}
+	for _, s := range []*Side{d.Old, d.New} {
+		var mixed []string
+		names := make([]string, 0, len(s.residue))
+		for n := range s.residue {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			for _, f := range benchproc.NonSingularFields(s.residue[n]) {
+				mixed = appendOnce(mixed, f.Name)
+			}
+		}
+		if len(mixed) > 0 {
+			out = append(out, fmt.Sprintf("%s: samples of one benchmark come from different configurations (%s differ); they were pooled",
+				s.Path, strings.Join(mixed, ", ")))
+		}
+	}
+	return out
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// MismatchError reports benchmark sets that do not match.
+type MismatchError struct {
+	msg              string
+	OnlyOld, OnlyNew []string
+	Units            []string
+}
+
+func (e *MismatchError) Error() string { return e.msg }
+
+// TooFewError reports too few samples to ever detect a difference.
+type TooFewError struct {
+	msg  string
+	Need int // samples per side needed
+}
+
+func (e *TooFewError) Error() string { return e.msg }
