@@ -125,6 +125,8 @@ type Row struct {
 
 	Verdict  Verdict
 	Warnings []string
+
+	alpha float64
 }
 
 // Report is the result of a comparison.
@@ -316,6 +318,7 @@ func Compare(d *Data, opt Options) (*Report, error) {
 		}
 		r.Exact = units.GetAssumption(s.unit) == benchmath.AssumeExact || s.unit == "allocs/op" || s.unit == "B/op"
 		r.Threshold = opt.Thresholds.For(s.name)
+		r.alpha = alpha
 		assume := benchmath.Assumption(benchmath.AssumeNothing)
 		if r.Exact {
 			assume = benchmath.AssumeExact

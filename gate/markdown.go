@@ -181,6 +181,9 @@ func verdictText(r Row) string {
 		if r.Exact {
 			return "same"
 		}
+		if r.P <= r.alpha {
+			return fmt.Sprintf("~ (p ≤ %g alone, not after Holm)", r.alpha)
+		}
 		return "~ (not significant)"
 	}
 }
