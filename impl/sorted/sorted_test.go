@@ -1,0 +1,192 @@
+package sorted
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/reference"
+)
+
+// ids draws n ids in [0, V): uniform, Zipf (s = 1.1, hot rows low) or all
+// the same.
+func ids(rng *rand.Rand, dist string, V, n int) []int32 {
+	out := make([]int32, n)
+	z := rand.NewZipf(rng, 1.1, 1, uint64(V-1))
+	same := int32(rng.IntN(V))
+	for i := range out {
+		switch dist {
+		case "uniform":
+			out[i] = int32(rng.IntN(V))
+		case "zipf":
+			out[i] = int32(z.Uint64())
+		default:
+			out[i] = same
+		}
+	}
+	return out
+}
+
+func floats(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// TestSortPositions checks the sort on every path (comparison sort, one to
+// three radix passes, skipped passes): keys ordered by id, then position,
+// padding left out.
+func TestSortPositions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, V := range []int{1, 2, 3, 1 << 11, 1<<11 + 1, 50257, 1<<22 + 3, math.MaxInt32} {
+		for _, n := range []int{0, 1, smallSort - 1, smallSort, 5000} {
+			for _, dist := range []string{"uniform", "zipf", "same"} {
+				ids := ids(rng, dist, V, n)
+				opt := embgrad.Options{}.WithPadding(int32(rng.IntN(V)))
+				var want []uint64
+				for i, id := range ids {
+					if id != opt.PaddingIdx {
+						want = append(want, uint64(id)<<32|uint64(i))
+					}
+				}
+				slices.Sort(want)
+				w := sortPositions(V, ids, opt)
+				if !slices.Equal(w.keys, want) {
+					t.Errorf("V=%d n=%d %s: keys not sorted by (id, position)", V, n, dist)
+				}
+				pool.Put(w)
+			}
+		}
+	}
+}
+
+// TestAgainstOracle runs both modes with every option on shapes small and
+// large, and checks each result against the float64 oracle; accumulate
+// mode must moreover give the bits of the reference loop (scatter), as it
+// sums each row in position order, and scratch mode those of clearing and
+// accumulating, whatever dst held.
+func TestAgainstOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	shapes := []struct{ V, D, N int }{
+		{1, 3, 200}, {2, 1, 5}, {7, 5, 300}, {1000, 4, 100}, {3000, 17, 2000},
+	}
+	if !testing.Short() {
+		shapes = append(shapes, struct{ V, D, N int }{50257, 8, 4096}, struct{ V, D, N int }{1<<20 + 3, 1, 1000})
+	}
+	for _, s := range shapes {
+		for _, dist := range []string{"uniform", "zipf", "same"} {
+			for _, opt := range []embgrad.Options{
+				{}, {ScaleGradByFreq: true},
+				embgrad.Options{ScaleGradByFreq: true}.WithPadding(0),
+				embgrad.Options{}.WithPadding(int32(s.V - 1)),
+			} {
+				name := fmt.Sprintf("V=%d/D=%d/N=%d/%s/%+v", s.V, s.D, s.N, dist, opt)
+				ids := ids(rng, dist, s.V, s.N)
+				g := floats(rng, s.N*s.D)
+				g[0] = float32(math.Copysign(0, -1)) // scratch must not keep -0
+
+				dst := floats(rng, s.V*s.D)
+				loop := append([]float32(nil), dst...)
+				want, err := reference.Oracle(dst, s.V, s.D, ids, g, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := (Kernel{}).Backward(dst, s.V, s.D, ids, g, opt); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if err := want.Check(dst); err != nil {
+					t.Errorf("%s: accumulate: %v", name, err)
+				}
+				if err := (scatter.Kernel{}).Backward(loop, s.V, s.D, ids, g, opt); err != nil {
+					t.Fatal(err)
+				}
+				if !opt.ScaleGradByFreq && !sameBits(dst, loop) {
+					t.Errorf("%s: accumulate: bits differ from the reference loop", name)
+				}
+
+				for i := range dst {
+					dst[i] = float32(math.NaN())
+				}
+				clear(loop)
+				if err := (scatter.Kernel{}).Backward(loop, s.V, s.D, ids, g, opt); err != nil {
+					t.Fatal(err)
+				}
+				if err := (Kernel{}).BackwardScratch(dst, s.V, s.D, ids, g, opt); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if !sameBits(dst, loop) && !opt.ScaleGradByFreq {
+					t.Errorf("%s: scratch: bits differ from clear and reference loop", name)
+				}
+				want, _ = reference.Oracle(make([]float32, len(dst)), s.V, s.D, ids, g, opt)
+				if err := want.Check(dst); err != nil {
+					t.Errorf("%s: scratch: %v", name, err)
+				}
+			}
+		}
+	}
+}
+
+func sameBits(a, b []float32) bool {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
+var raceEnabled bool // see race_test.go
+
+// TestZeroAllocs checks that steady-state calls reuse pooled workspaces.
+func TestZeroAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items")
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	const V, D, N = 50257, 16, 8192
+	ids := ids(rng, "zipf", V, N)
+	g, dst := floats(rng, N*D), make([]float32, V*D)
+	for _, opt := range []embgrad.Options{{}, {ScaleGradByFreq: true}} {
+		if n := testing.AllocsPerRun(20, func() { _ = Kernel{}.Backward(dst, V, D, ids, g, opt) }); n != 0 {
+			t.Errorf("Backward %+v: %v allocs/op, want 0", opt, n)
+		}
+		if n := testing.AllocsPerRun(20, func() { _ = Kernel{}.BackwardScratch(dst, V, D, ids, g, opt) }); n != 0 {
+			t.Errorf("BackwardScratch %+v: %v allocs/op, want 0", opt, n)
+		}
+	}
+}
+
+// TestConcurrent runs one Kernel value from several goroutines on distinct
+// dst buffers (run it with -race): pooled workspaces must not be shared.
+func TestConcurrent(t *testing.T) {
+	const V, D, N = 300, 8, 1000
+	rng := rand.New(rand.NewPCG(3, 3))
+	var wg sync.WaitGroup
+	for w := range 4 {
+		ids, g := ids(rng, []string{"uniform", "zipf", "same", "zipf"}[w], V, N), floats(rng, N*D)
+		wg.Go(func() {
+			want := make([]float32, V*D)
+			if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, embgrad.Options{}); err != nil {
+				t.Error(err)
+			}
+			for range 50 {
+				got := make([]float32, V*D)
+				if err := (Kernel{}).Backward(got, V, D, ids, g, embgrad.Options{}); err != nil {
+					t.Error(err)
+				}
+				if !sameBits(got, want) {
+					t.Errorf("goroutine %d: result differs from the reference loop", w)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
