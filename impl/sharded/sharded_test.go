@@ -1,0 +1,112 @@
+package sharded
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/reference"
+)
+
+// ids draws n ids in [0, V): Zipf (s = 1.1, hot rows low) or all the same.
+func ids(rng *rand.Rand, dist string, V, n int) []int32 {
+	out := make([]int32, n)
+	z := rand.NewZipf(rng, 1.1, 1, uint64(V-1))
+	same := int32(rng.IntN(V))
+	for i := range out {
+		if dist == "zipf" {
+			out[i] = int32(z.Uint64())
+		} else {
+			out[i] = same
+		}
+	}
+	return out
+}
+
+func floats(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// TestWorkerCounts checks that 1, 2, 3, 4 and 7 workers give bitwise the
+// same result, within the oracle's bound, in both modes, on skewed streams,
+// for tables narrow and wide; the shapes are large enough that the calls do
+// run on several goroutines.
+func TestWorkerCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range []struct{ V, D, N int }{
+		{5000, 16, 4096}, {5000, 33, 4096}, {3000, 48, 4096}, {2000, 130, 2048}, {1000, 768, 512},
+	} {
+		for _, dist := range []string{"zipf", "same"} {
+			for _, opt := range []embgrad.Options{
+				{}, embgrad.Options{ScaleGradByFreq: true}.WithPadding(0),
+			} {
+				name := fmt.Sprintf("V=%d/D=%d/N=%d/%s/%+v", s.V, s.D, s.N, dist, opt)
+				ids, g, base := ids(rng, dist, s.V, s.N), floats(rng, s.N*s.D), floats(rng, s.V*s.D)
+				accum, err := reference.Oracle(base, s.V, s.D, ids, g, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				scratch, _ := reference.Oracle(make([]float32, len(base)), s.V, s.D, ids, g, opt)
+				var first [2][]float32 // accumulate and scratch results of 1 worker
+				for _, w := range []int{1, 2, 3, 4, 7} {
+					k := Kernel{}.WithWorkers(w).(Kernel)
+					if want := min(w, s.D/lane); k.columnWorkers(s.D, s.N) != want {
+						t.Fatalf("%s: %d workers: %d column blocks, want %d", name, w, k.columnWorkers(s.D, s.N), want)
+					}
+					for m, run := range []func([]float32, int, int, []int32, []float32, embgrad.Options) error{k.Backward, k.BackwardScratch} {
+						dst := append([]float32(nil), base...)
+						if m == 1 {
+							for i := range dst {
+								dst[i] = float32(math.NaN())
+							}
+						}
+						if err := run(dst, s.V, s.D, ids, g, opt); err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+						mode := []string{"accumulate", "scratch"}[m]
+						if w == 1 {
+							first[m] = dst
+							if err := []*reference.Result{accum, scratch}[m].Check(dst); err != nil {
+								t.Errorf("%s: %s: %v", name, mode, err)
+							}
+							continue
+						}
+						for i := range dst {
+							if math.Float32bits(dst[i]) != math.Float32bits(first[m][i]) {
+								t.Errorf("%s: %s: %d workers: element (%d, %d) = %v, 1 worker gave %v",
+									name, mode, w, i/s.D, i%s.D, dst[i], first[m][i])
+								break
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSplit checks that the parts cover [0, size) in order, with inner
+// boundaries aligned.
+func TestSplit(t *testing.T) {
+	for _, size := range []int{0, 1, 15, 16, 17, 33, 768, 1000} {
+		for n := 1; n <= 7; n++ {
+			next := 0
+			for w := range n {
+				lo, hi := split(size, n, w, lane)
+				if lo != next || hi < lo || (hi != size && hi%lane != 0) {
+					t.Fatalf("split(%d, %d, %d) = [%d, %d) after %d", size, n, w, lo, hi, next)
+				}
+				next = hi
+			}
+			if next != size {
+				t.Fatalf("split(%d, %d, ·) ends at %d", size, n, next)
+			}
+		}
+	}
+}
