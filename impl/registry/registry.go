@@ -7,7 +7,9 @@ import (
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/loop"
 	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/impl/sharded"
 	"github.com/embgrad/embgrad/impl/simd"
+	"github.com/embgrad/embgrad/impl/sorted"
 )
 
 // Kernels returns every built-in kernel, baseline first.
@@ -16,6 +18,8 @@ func Kernels() []embgrad.Kernel {
 		loop.Kernel{},
 		scatter.Kernel{},
 		simd.Kernel{},
+		sorted.Kernel{},
+		sharded.Kernel{},
 	}
 }
 
