@@ -4,3 +4,4 @@
 set -eu
 cd "$(dirname "$0")"
 go run ./internal/vec -pkg vec -out ../internal/vec/vec_amd64.s -stubs ../internal/vec/stubs_amd64.go
+go run ./impl/tied -pkg tied -out ../impl/tied/tied_amd64.s -stubs ../impl/tied/stubs_amd64.go

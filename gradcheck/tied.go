@@ -327,6 +327,7 @@ func tiedCases(short bool) []tiedCase {
 		{V: 64, D: 16, N: 40, T: 8}, {V: 65, D: 17, N: 70, T: 9, Base: true, Dups: 5},
 		{V: 130, D: 33, N: 50, T: 17, Opt: pad, Dups: 4}, {V: 130, D: 33, N: 50, T: 17, Opt: scale, Base: true, Dups: 4},
 		{V: 129, D: 7, N: 30, T: 1, Opt: both, Base: true, Dups: 3},
+		{V: 61, D: 70, N: 20, T: 260, Base: true}, // long T: kernels block t too
 	}
 	if !short {
 		cs = append(cs, tiedCase{V: 1000, D: 40, N: 300, T: 33, Base: true, Dups: 50},

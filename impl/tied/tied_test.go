@@ -1,13 +1,25 @@
-package tied_test
+package tied
 
 import (
 	"testing"
 
 	"github.com/embgrad/embgrad/gradcheck"
-	"github.com/embgrad/embgrad/impl/tied"
 	"github.com/embgrad/embgrad/property"
 )
 
-func TestGradcheck(t *testing.T) { gradcheck.TestTied(t, tied.Kernel{}) }
-
-func TestProperty(t *testing.T) { property.TestTied(t, tied.Kernel{}) }
+// TestSuites runs both suites on every output path this machine has: the
+// micro-kernels it supports and vec.AddScaled alone.
+func TestSuites(t *testing.T) {
+	paths := map[string]*path{"addscaled": {}}
+	for i := range tiles {
+		if tiles[i].ok {
+			paths[tiles[i].name] = &path{&tiles[i]}
+		}
+	}
+	for name, p := range paths {
+		t.Run(name, func(t *testing.T) {
+			gradcheck.TestTied(t, Kernel{path: p})
+			property.TestTied(t, Kernel{path: p})
+		})
+	}
+}
