@@ -1,0 +1,47 @@
+#!/bin/sh
+# run.sh — embgrad's Go benchmark matrix and the Python peers (PyTorch,
+# numpy) on the same machine, one after the other, then the combined report.
+#
+# From the repository root:
+#
+#	bench/peers/run.sh
+#
+# writes results/$NAME.txt (Go: embgrad bench), results/peers.txt (peers.py)
+# and the report of both (embgrad report results/$NAME.txt results/peers.txt).
+#
+# Environment (defaults in brackets):
+#	NAME         Go results file results/NAME.txt                [baseline]
+#	SHAPES       shapes of the Go matrix (embgrad bench -shapes) [default]
+#	PEERS_SHAPES shapes of the peers (dumpids -shapes)           [gpt2]
+#	COUNT        samples per benchmark, both sides               [10]
+#	PEERS_ONLY   1: skip the Go run, reuse results/NAME.txt      [unset]
+#	BENCH_FLAGS  extra flags for embgrad bench                   [-memory -others]
+#	PEERS_FLAGS  extra flags for peers.py (e.g. "-dist zipf")    [none]
+#
+# Needs Debian's python3-torch, python3-numpy and libopenblas0-pthread
+# (sudo sh scripts/install-peers.sh); the peers run under /usr/bin/python3,
+# not a pyenv/venv python3 that may come first on PATH. OPENBLAS_* variables
+# set in the environment are passed through as they are (and recorded in
+# results/peers.txt).
+set -eu
+
+cd "$(dirname "$0")/../.."
+NAME=${NAME:-baseline}
+SHAPES=${SHAPES:-default}
+PEERS_SHAPES=${PEERS_SHAPES:-gpt2}
+COUNT=${COUNT:-10}
+BENCH_FLAGS=${BENCH_FLAGS:--memory -others}
+PEERS_FLAGS=${PEERS_FLAGS:-}
+PY=/usr/bin/python3
+
+# Fail before the long Go run if the peers cannot run.
+"$PY" bench/peers/peers.py -check
+
+mkdir -p results
+if [ "${PEERS_ONLY:-}" != 1 ]; then
+	# shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
+	go run ./cmd/embgrad bench -name "$NAME" -shapes "$SHAPES" -count "$COUNT" $BENCH_FLAGS
+fi
+# shellcheck disable=SC2086 # PEERS_FLAGS is a list of flags
+"$PY" bench/peers/peers.py -shapes "$PEERS_SHAPES" -count "$COUNT" -o results/peers.txt $PEERS_FLAGS
+go run ./cmd/embgrad report "results/$NAME.txt" results/peers.txt
