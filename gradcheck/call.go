@@ -1,0 +1,163 @@
+package gradcheck
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/reference"
+)
+
+// Every buffer a kernel sees is a window into a larger one whose margins
+// hold sentinels (gonum's guardVector): dst's capacity reaches into its
+// trailing margin, so a kernel that writes past len(dst) is caught too.
+const (
+	guardLen   = 16
+	guardBits  = 0x7fc05afe // a quiet NaN whose payload no arithmetic makes
+	guardID    = -0x5afe
+	maxDetails = 4 // failing cases reported in full per check; the rest are counted
+)
+
+func guardedFloats(x []float32) (buf, win []float32) {
+	buf = make([]float32, len(x)+2*guardLen)
+	for k := range buf {
+		buf[k] = math.Float32frombits(guardBits)
+	}
+	copy(buf[guardLen:], x)
+	return buf, buf[guardLen : guardLen+len(x)]
+}
+
+func guardedIDs(x []int32) (buf, win []int32) {
+	buf = make([]int32, len(x)+2*guardLen)
+	for k := range buf {
+		buf[k] = guardID
+	}
+	copy(buf[guardLen:], x)
+	return buf, buf[guardLen : guardLen+len(x)]
+}
+
+// call runs k on c with dst starting as start (Backward, or embgrad.Scratch
+// when scratch) and returns the output. A panic, an error, a write outside
+// dst, or any change to ids or gradOut is returned as an error.
+func call(k embgrad.Kernel, c *tcase, start []float32, scratch bool) ([]float32, error) {
+	dbuf, dst := guardedFloats(start)
+	gbuf, g := guardedFloats(c.g)
+	ibuf, ids := guardedIDs(c.ids)
+	gwant, iwant := slices.Clone(gbuf), slices.Clone(ibuf)
+	if err := invoke(k, dst, c.V, c.D, ids, g, c.opt, scratch); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for i, x := range dbuf {
+		if (i < guardLen || i >= guardLen+len(dst)) && math.Float32bits(x) != guardBits {
+			errs = append(errs, fmt.Errorf("wrote outside dst: dst[%d] (len %d) = %v", i-guardLen, len(dst), x))
+			break
+		}
+	}
+	for i := range gbuf {
+		if math.Float32bits(gbuf[i]) != math.Float32bits(gwant[i]) {
+			errs = append(errs, fmt.Errorf("modified gradOut: element %d (len %d) was %v, now %v", i-guardLen, len(g), gwant[i], gbuf[i]))
+			break
+		}
+	}
+	for i := range ibuf {
+		if ibuf[i] != iwant[i] {
+			errs = append(errs, fmt.Errorf("modified ids: ids[%d] (len %d) was %d, now %d", i-guardLen, len(ids), iwant[i], ibuf[i]))
+			break
+		}
+	}
+	return dst, errors.Join(errs...)
+}
+
+// invoke makes the call, turning a panic into an error.
+func invoke(k embgrad.Kernel, dst []float32, V, D int, ids []int32, g []float32, opt embgrad.Options, scratch bool) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("kernel panicked on valid input: %v", p)
+		}
+	}()
+	if scratch {
+		err = embgrad.Scratch(k, dst, V, D, ids, g, opt)
+	} else {
+		err = k.Backward(dst, V, D, ids, g, opt)
+	}
+	if err != nil {
+		return fmt.Errorf("kernel rejected valid input: %w", err)
+	}
+	return nil
+}
+
+// verify runs k on c from start and compares the output with the float64
+// oracle (from a zero dst when scratch) within reference's bound: rows that
+// receive nothing bit-for-bit unchanged.
+func verify(k embgrad.Kernel, c *tcase, start []float32, scratch bool) error {
+	_, _, err := verified(k, c, start, scratch)
+	return err
+}
+
+// verified is verify returning the output and the oracle's answer too.
+func verified(k embgrad.Kernel, c *tcase, start []float32, scratch bool) ([]float32, *reference.Result, error) {
+	base := start
+	if scratch {
+		base = make([]float32, len(start))
+	}
+	want, err := reference.Oracle(base, c.V, c.D, c.ids, c.g, c.opt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gradcheck bug: the oracle rejected the case: %v", err)
+	}
+	got, err := call(k, c, start, scratch)
+	if err != nil {
+		return nil, nil, err
+	}
+	return got, want, want.Check(got)
+}
+
+// sameBits returns nil if got and want are bitwise identical, else the
+// first differing (row, col); what names want's origin.
+func sameBits(got, want []float32, D int, what string) error {
+	first, n := -1, 0
+	for k := range got {
+		if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+			if first < 0 {
+				first = k
+			}
+			n++
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	g, w := got[first], want[first]
+	return fmt.Errorf("row %d col %d: got %v (bits %#08x), %s gave %v (bits %#08x); %d element(s) differ",
+		first/D, first%D, g, math.Float32bits(g), what, w, math.Float32bits(w), n)
+}
+
+// report collects one check's failures for one kernel, each naming the
+// kernel, the case and the seed with how to reproduce it.
+type report struct {
+	kernel string
+	seed   uint64
+	errs   []error
+	more   int
+}
+
+func (r *report) fail(c fmt.Stringer, err error) {
+	if err == nil {
+		return
+	}
+	if len(r.errs) == maxDetails {
+		r.more++
+		return
+	}
+	r.errs = append(r.errs, fmt.Errorf("%s: %v: %w [seed %d: reproduce with -embgrad.seed=%d or EMBGRAD_SEED=%d]",
+		r.kernel, c, err, r.seed, r.seed, r.seed))
+}
+
+func (r *report) err() error {
+	if r.more > 0 {
+		return errors.Join(append(r.errs, fmt.Errorf("%s: and %d more failing case(s)", r.kernel, r.more))...)
+	}
+	return errors.Join(r.errs...)
+}
