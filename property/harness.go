@@ -1,0 +1,170 @@
+package property
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/reference"
+)
+
+// backward is the shape of Kernel.Backward, of embgrad.Scratch bound to a
+// kernel, and of a Parallel kernel's WithWorkers(n).Backward.
+type backward func(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error
+
+// scratch binds embgrad.Scratch to k.
+func scratch(k embgrad.Kernel) backward {
+	return func(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error {
+		return embgrad.Scratch(k, dst, V, D, ids, gradOut, opt)
+	}
+}
+
+// Kinds of violation the harness detects on every call.
+const (
+	panicked     = "panic"
+	strayWrite   = "guard"
+	changedInput = "input"
+)
+
+// A violation is a breach of the contract that the harness itself saw, as
+// opposed to an error the kernel returned.
+type violation struct {
+	kind string
+	msg  string
+}
+
+func (v *violation) Error() string { return v.msg }
+
+// isViolation reports whether err is a violation of the given kind.
+func isViolation(err error, kind string) bool {
+	var v *violation
+	return errors.As(err, &v) && v.kind == kind
+}
+
+// guard is the number of sentinels on each side of dst; guardBits is a NaN
+// payload that no arithmetic produces (gonum's guard-band idea).
+const (
+	guard     = 8
+	guardBits = 0x7fa5a5a5
+)
+
+// call runs f on c: dst is a copy of c.Dst between guard bands, ids and
+// gradOut are copies of c's. It returns dst after the call and f's error,
+// or a *violation if f panicked, wrote outside dst, or changed ids or
+// gradOut.
+func call(f backward, c Case) (dst []float32, err error) {
+	buf := make([]float32, len(c.Dst)+2*guard)
+	for i := range guard {
+		buf[i] = math.Float32frombits(guardBits)
+		buf[len(buf)-1-i] = math.Float32frombits(guardBits)
+	}
+	dst = buf[guard : guard+len(c.Dst) : guard+len(c.Dst)]
+	copy(dst, c.Dst)
+	ids, g := slices.Clone(c.IDs), slices.Clone(c.GradOut)
+	err = protect(func() error { return f(dst, c.V, c.D, ids, g, c.Opt) })
+	if isViolation(err, panicked) {
+		return dst, err
+	}
+	for i, x := range buf {
+		if (i < guard || i >= guard+len(c.Dst)) && math.Float32bits(x) != guardBits {
+			at := i - guard - len(c.Dst)
+			if i < guard {
+				at = i - guard
+			}
+			return dst, &violation{strayWrite, fmt.Sprintf("wrote %v outside dst, at dst[%d] (len(dst) = %d)", x, at, len(c.Dst))}
+		}
+	}
+	if !slices.Equal(ids, c.IDs) {
+		return dst, &violation{changedInput, fmt.Sprintf("changed ids: %v, was %v", ints(ids), ints(c.IDs))}
+	}
+	if i := firstDiff(g, c.GradOut); i >= 0 {
+		return dst, &violation{changedInput, fmt.Sprintf("changed gradOut[%d] from %v to %v", i, c.GradOut[i], g[i])}
+	}
+	return dst, err
+}
+
+// protect runs f and turns a panic into a violation: a kernel never panics
+// on user input.
+func protect(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &violation{panicked, fmt.Sprintf("panicked: %v", r)}
+		}
+	}()
+	return f()
+}
+
+// ints formats a list of ids or indices.
+func ints[T int | int32](x []T) string {
+	return list(len(x), func(i int) string { return strconv.Itoa(int(x[i])) })
+}
+
+// firstDiff returns the first index where a and b differ bit for bit, or
+// -1. Slices of different lengths differ at the shorter length.
+func firstDiff(a, b []float32) int {
+	for i := range min(len(a), len(b)) {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+// sameBits returns nil if got and want are bit-for-bit equal, else an error
+// naming the first differing (row, col) of width D, both values, what want
+// is, and how many elements differ.
+func sameBits(got, want []float32, D int, wantIs string) error {
+	i := firstDiff(got, want)
+	if i < 0 {
+		return nil
+	}
+	if i >= len(got) || i >= len(want) {
+		return fmt.Errorf("got %d elements, want %d (%s)", len(got), len(want), wantIs)
+	}
+	D = max(D, 1) // invalid cases may have D ≤ 0
+	n := 0
+	for k := i; k < len(got); k++ {
+		if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+			n++
+		}
+	}
+	return fmt.Errorf("row %d col %d: got %v (bits %#08x), want %v (bits %#08x) %s; %d element(s) differ",
+		i/D, i%D, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]), wantIs, n)
+}
+
+// Verify runs k.Backward on c and checks the outcome. For valid input the
+// result must agree with reference.Oracle within its bound (untouched and
+// padding rows bit-for-bit unchanged); for invalid input k must return an
+// error wrapping embgrad.ErrInvalidInput and leave dst unchanged. Either way
+// k must not panic, write outside dst or change ids or gradOut.
+func (c Case) Verify(k embgrad.Kernel) error {
+	return verify(k.Backward, c)
+}
+
+func verify(f backward, c Case) error {
+	want, invalid := reference.Oracle(c.Dst, c.V, c.D, c.IDs, c.GradOut, c.Opt)
+	got, err := call(f, c)
+	var v *violation
+	switch {
+	case errors.As(err, &v):
+		return err
+	case invalid != nil && err == nil:
+		return fmt.Errorf("accepted invalid input (%v)", invalid)
+	case invalid != nil && !errors.Is(err, embgrad.ErrInvalidInput):
+		return fmt.Errorf("error %q for invalid input does not wrap embgrad.ErrInvalidInput", err)
+	case invalid != nil:
+		if d := sameBits(got, c.Dst, c.D, "unchanged"); d != nil {
+			return fmt.Errorf("returned %q but changed dst: %w", err, d)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("error on valid input: %w", err)
+	}
+	return want.Check(got)
+}
