@@ -7,22 +7,18 @@ import (
 	"testing"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/bench"
 	"github.com/embgrad/embgrad/reference"
 )
 
-// ids draws n ids in [0, V): Zipf (s = 1.1, hot rows low) or all the same.
-func ids(rng *rand.Rand, dist string, V, n int) []int32 {
-	out := make([]int32, n)
-	z := rand.NewZipf(rng, 1.1, 1, uint64(V-1))
-	same := int32(rng.IntN(V))
-	for i := range out {
-		if dist == "zipf" {
-			out[i] = int32(z.Uint64())
-		} else {
-			out[i] = same
-		}
+// ids returns bench.IDs(dist, V, n, seed) or fails t.
+func ids(t *testing.T, dist bench.Dist, V, n int, seed uint64) []int32 {
+	t.Helper()
+	ids, err := bench.IDs(dist, V, n, seed)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return ids
 }
 
 func floats(rng *rand.Rand, n int) []float32 {
@@ -42,12 +38,12 @@ func TestWorkerCounts(t *testing.T) {
 	for _, s := range []struct{ V, D, N int }{
 		{5000, 16, 4096}, {5000, 33, 4096}, {3000, 48, 4096}, {2000, 130, 2048}, {1000, 768, 512},
 	} {
-		for _, dist := range []string{"zipf", "same"} {
+		for _, dist := range []bench.Dist{bench.Zipf, bench.Same} {
 			for _, opt := range []embgrad.Options{
 				{}, embgrad.Options{ScaleGradByFreq: true}.WithPadding(0),
 			} {
 				name := fmt.Sprintf("V=%d/D=%d/N=%d/%s/%+v", s.V, s.D, s.N, dist, opt)
-				ids, g, base := ids(rng, dist, s.V, s.N), floats(rng, s.N*s.D), floats(rng, s.V*s.D)
+				ids, g, base := ids(t, dist, s.V, s.N, rng.Uint64()), floats(rng, s.N*s.D), floats(rng, s.V*s.D)
 				accum, err := reference.Oracle(base, s.V, s.D, ids, g, opt)
 				if err != nil {
 					t.Fatal(err)

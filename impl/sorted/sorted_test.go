@@ -9,27 +9,19 @@ import (
 	"testing"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/bench"
 	"github.com/embgrad/embgrad/impl/scatter"
 	"github.com/embgrad/embgrad/reference"
 )
 
-// ids draws n ids in [0, V): uniform, Zipf (s = 1.1, hot rows low) or all
-// the same.
-func ids(rng *rand.Rand, dist string, V, n int) []int32 {
-	out := make([]int32, n)
-	z := rand.NewZipf(rng, 1.1, 1, uint64(V-1))
-	same := int32(rng.IntN(V))
-	for i := range out {
-		switch dist {
-		case "uniform":
-			out[i] = int32(rng.IntN(V))
-		case "zipf":
-			out[i] = int32(z.Uint64())
-		default:
-			out[i] = same
-		}
+// ids returns bench.IDs(dist, V, n, seed) or fails t.
+func ids(t *testing.T, dist bench.Dist, V, n int, seed uint64) []int32 {
+	t.Helper()
+	ids, err := bench.IDs(dist, V, n, seed)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return ids
 }
 
 func floats(rng *rand.Rand, n int) []float32 {
@@ -47,8 +39,8 @@ func TestSortPositions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, V := range []int{1, 2, 3, 1 << 11, 1<<11 + 1, 50257, 1<<22 + 3, math.MaxInt32} {
 		for _, n := range []int{0, 1, smallSort - 1, smallSort, 5000} {
-			for _, dist := range []string{"uniform", "zipf", "same"} {
-				ids := ids(rng, dist, V, n)
+			for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf, bench.Same} {
+				ids := ids(t, dist, V, n, rng.Uint64())
 				opt := embgrad.Options{}.WithPadding(int32(rng.IntN(V)))
 				var want []uint64
 				for i, id := range ids {
@@ -81,14 +73,14 @@ func TestAgainstOracle(t *testing.T) {
 		shapes = append(shapes, struct{ V, D, N int }{50257, 8, 4096}, struct{ V, D, N int }{1<<20 + 3, 1, 1000})
 	}
 	for _, s := range shapes {
-		for _, dist := range []string{"uniform", "zipf", "same"} {
+		for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf, bench.Same} {
 			for _, opt := range []embgrad.Options{
 				{}, {ScaleGradByFreq: true},
 				embgrad.Options{ScaleGradByFreq: true}.WithPadding(0),
 				embgrad.Options{}.WithPadding(int32(s.V - 1)),
 			} {
 				name := fmt.Sprintf("V=%d/D=%d/N=%d/%s/%+v", s.V, s.D, s.N, dist, opt)
-				ids := ids(rng, dist, s.V, s.N)
+				ids := ids(t, dist, s.V, s.N, rng.Uint64())
 				g := floats(rng, s.N*s.D)
 				g[0] = float32(math.Copysign(0, -1)) // scratch must not keep -0
 
@@ -151,7 +143,7 @@ func TestZeroAllocs(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(2, 2))
 	const V, D, N = 50257, 16, 8192
-	ids := ids(rng, "zipf", V, N)
+	ids := ids(t, bench.Zipf, V, N, rng.Uint64())
 	g, dst := floats(rng, N*D), make([]float32, V*D)
 	for _, opt := range []embgrad.Options{{}, {ScaleGradByFreq: true}} {
 		if n := testing.AllocsPerRun(20, func() { _ = Kernel{}.Backward(dst, V, D, ids, g, opt) }); n != 0 {
@@ -170,7 +162,7 @@ func TestConcurrent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	var wg sync.WaitGroup
 	for w := range 4 {
-		ids, g := ids(rng, []string{"uniform", "zipf", "same", "zipf"}[w], V, N), floats(rng, N*D)
+		ids, g := ids(t, bench.Dists()[w], V, N, rng.Uint64()), floats(rng, N*D)
 		wg.Go(func() {
 			want := make([]float32, V*D)
 			if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, embgrad.Options{}); err != nil {
