@@ -60,7 +60,7 @@ func SelectShapes(spec string) ([]Shape, error) {
 	for _, n := range names {
 		s, ok := ShapeByName(strings.TrimSpace(n))
 		if !ok {
-			return nil, fmt.Errorf("unknown shape %q (want default, all, or names from %s)", n, shapeNames())
+			return nil, fmt.Errorf("unknown shape %q (want default, all, or names from %s)", n, ShapeNames())
 		}
 		out = append(out, s)
 	}
@@ -77,7 +77,8 @@ func ShapeByName(name string) (Shape, bool) {
 	return Shape{}, false
 }
 
-func shapeNames() string {
+// ShapeNames returns the shape names, comma-separated.
+func ShapeNames() string {
 	var n []string
 	for _, s := range Shapes() {
 		n = append(n, s.Name)

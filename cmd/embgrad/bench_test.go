@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Golden files are rewritten with -update (the flag may be defined by
+// another golden test of this package too).
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func matchGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if flag.Lookup("update").Value.String() == "true" {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (rerun with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// fakeBenchBinary writes a shell script standing in for the bench test
+// binary: it logs its arguments and prints testdata/bench/<group>.out for
+// the benchmark its -test.bench pattern names (backwardOut for
+// BenchmarkBackward), exiting 1 after failed.out as go test does.
+func fakeBenchBinary(t *testing.T, backwardOut string) (bin, log string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("needs /bin/sh")
+	}
+	data, err := filepath.Abs(filepath.Join("testdata", "bench"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin, log = filepath.Join(dir, "bench.test"), filepath.Join(dir, "args.log")
+	script := `#!/bin/sh
+echo "$@" >> '` + log + `'
+case "$*" in
+*-test.list*) printf 'BenchmarkBackward\nBenchmarkMemory\nBenchmarkTied\nBenchmarkNotInTheMatrix\n' ;;
+*BenchmarkBackward*) cat '` + filepath.Join(data, backwardOut) + `'; [ '` + backwardOut + `' != failed.out ] ;;
+*BenchmarkMemory*) cat '` + filepath.Join(data, "memory.out") + `' ;;
+*BenchmarkTied*) cat '` + filepath.Join(data, "tied.out") + `' ;;
+*) echo PASS ;;
+esac
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin, log
+}
+
+func fakeBenchOptions(t *testing.T, bin string) benchOptions {
+	o := defaultBenchOptions()
+	o.Name, o.Dir, o.Count, o.Shapes = "fake", t.TempDir(), 2, "gpt2"
+	o.Kernels, o.Dists = []string{"scatter", "tied"}, []string{"same"}
+	o.binary = bin
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "bench"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o.env = &benchEnv{
+		root:       root,
+		commit:     "0123456789abcdef0123456789abcdef01234567",
+		goVersion:  "go1.26.8",
+		gomaxprocs: 2,
+		date:       time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
+	}
+	return o
+}
+
+// TestBenchGolden runs the bench pipeline on a fake binary: the patterns it
+// passes (the go test invocations are golden), the rounds, and the results
+// file with its config and unit lines (golden).
+func TestBenchGolden(t *testing.T) {
+	bin, log := fakeBenchBinary(t, "backward.out")
+	o := fakeBenchOptions(t, bin)
+	var stdout, stderr bytes.Buffer
+	path, err := runBench(&stdout, &stderr, o)
+	if err != nil {
+		t.Fatalf("runBench: %v\nstderr:\n%s", err, &stderr)
+	}
+	if want := filepath.Join(o.Dir, "fake.txt"); path != want || !strings.Contains(stdout.String(), want) {
+		t.Errorf("path %q, stdout %q; want %q", path, &stdout, want)
+	}
+	if !strings.Contains(stderr.String(), "round 2/2, 18/18 results") || !strings.Contains(stderr.String(), "ETA") {
+		t.Errorf("progress lacks the final round or an ETA:\n%s", &stderr)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matchGolden(t, filepath.Join("testdata", "bench", "fake.golden"), got)
+	args, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matchGolden(t, filepath.Join("testdata", "bench", "args.golden"), args)
+}
+
+func TestBenchErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, backward string
+		edit           func(*benchOptions)
+		code           int    // exitError code; 0 means any error
+		want           string // in the message
+	}{
+		{"malformed", "malformed.out", nil, 0, "go test output:2"},
+		{"failed", "failed.out", nil, 0, "not timing scatter"},
+		{"unknown-kernel", "backward.out", func(o *benchOptions) { o.Kernels = []string{"fastest"} }, 2, "-kernels fastest"},
+		{"unknown-dist", "backward.out", func(o *benchOptions) { o.Dists = []string{"gauss"} }, 2, "-dists gauss"},
+		{"unknown-shape", "backward.out", func(o *benchOptions) { o.Shapes = "gpt5" }, 2, `"gpt5"`},
+		{"zero-count", "backward.out", func(o *benchOptions) { o.Count = 0 }, 2, "-count"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin, _ := fakeBenchBinary(t, tc.backward)
+			o := fakeBenchOptions(t, bin)
+			if tc.edit != nil {
+				tc.edit(&o)
+			}
+			var stdout, stderr bytes.Buffer
+			_, err := runBench(&stdout, &stderr, o)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+			var ee *exitError
+			if tc.code != 0 && (!errors.As(err, &ee) || ee.code != tc.code) {
+				t.Errorf("err = %#v, want exit status %d", err, tc.code)
+			}
+			if _, err := os.Stat(filepath.Join(o.Dir, "fake.txt")); err == nil {
+				t.Error("a results file was written after an error")
+			}
+		})
+	}
+}
+
+func TestBenchCommandLine(t *testing.T) {
+	o := defaultBenchOptions()
+	want := "go run ./cmd/embgrad bench -name latest -count 10 -benchtime 250ms -shapes default"
+	if got := o.commandLine(); got != want {
+		t.Errorf("default command line %q, want %q", got, want)
+	}
+	// The recorded command parses back to the same options.
+	o.Name, o.Count, o.Shapes, o.Kernels, o.Modes, o.Others = "x", 3, "gpt2,llama3", []string{"simd", "sharded"}, []string{"scratch"}, false
+	var parsed benchOptions
+	args := strings.Fields(strings.TrimPrefix(o.commandLine(), "go run ./cmd/embgrad bench "))
+	if err := parseBenchFlags(&parsed, args, new(bytes.Buffer)); err != nil {
+		t.Fatal(err)
+	}
+	if parsed.commandLine() != o.commandLine() {
+		t.Errorf("round trip: %q became %q", o.commandLine(), parsed.commandLine())
+	}
+}
