@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/registry"
@@ -19,8 +19,8 @@ var tiedShapes = []struct{ V, D, T int }{{50257, 768, 128}, {50257, 768, 512}}
 
 // BenchmarkTied times the output part of the tied backward, dst += dZᵀ·H,
 // for every registry.Tied() kernel (called with no ids: the input part is
-// BenchmarkBackward's) and for gonum's blas32.Gemm on the same product as
-// the in-run reference:
+// BenchmarkBackward's) and for gonum's blas32.Gemm (its pure-Go Sgemm) on the
+// same product as the in-run reference:
 //
 //	BenchmarkTied/impl=<k|gonum-gemm>/V=<v>/D=<d>/T=<t>
 //
@@ -75,12 +75,11 @@ func tiedInputs(V, D, T int) ([]float32, embgrad.TiedArgs) {
 	return make([]float32, V*D), a
 }
 
-// tiedGemm is dst += dZᵀ·H by gonum's blas32.Gemm.
+// tiedGemm is dst += dZᵀ·H by gonum's own Sgemm, the implementation behind
+// blas32.Gemm unless a program calls blas32.Use: named here so that it stays
+// the pure-Go reference whatever the binary links.
 func tiedGemm(dst []float32, a embgrad.TiedArgs) error {
-	dZ := blas32.General{Rows: a.T, Cols: a.V, Stride: a.V, Data: a.DZ}
-	H := blas32.General{Rows: a.T, Cols: a.D, Stride: a.D, Data: a.H}
-	C := blas32.General{Rows: a.V, Cols: a.D, Stride: a.D, Data: dst}
-	blas32.Gemm(blas.Trans, blas.NoTrans, 1, dZ, H, 1, C)
+	gonum.Implementation{}.Sgemm(blas.Trans, blas.NoTrans, a.V, a.D, a.T, 1, a.DZ, a.V, a.H, a.D, 1, dst, a.D)
 	return nil
 }
 

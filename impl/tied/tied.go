@@ -1,5 +1,5 @@
 // Package tied is a fast tied-embedding kernel: the input part runs on an
-// embedding Kernel (scatter by default), the output part dst += dZᵀ·H is a
+// embedding Kernel (impl/simd by default), the output part dst += dZᵀ·H is a
 // cache-blocked product split across workers by rows of dst. Its reference
 // loop is embgrad.TiedKernel's:
 //
@@ -26,13 +26,13 @@ import (
 	"sync/atomic"
 
 	"github.com/embgrad/embgrad"
-	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/impl/simd"
 	"github.com/embgrad/embgrad/internal/vec"
 )
 
 // Kernel is the blocked tied kernel. The zero value is ready to use.
 type Kernel struct {
-	// Input computes the input part; nil means scatter.Kernel{}.
+	// Input computes the input part; nil means simd.Kernel{}.
 	Input embgrad.Kernel
 	// Workers is the number of goroutines for the output part; 0 means
 	// GOMAXPROCS.
@@ -62,7 +62,7 @@ func (k Kernel) WithTiedWorkers(n int) embgrad.TiedKernel {
 
 func (k Kernel) input() embgrad.Kernel {
 	if k.Input == nil {
-		return scatter.Kernel{}
+		return simd.Kernel{}
 	}
 	return k.Input
 }
