@@ -1,0 +1,144 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/gradcheck"
+	"github.com/embgrad/embgrad/impl/registry"
+	"github.com/embgrad/embgrad/internal/suite"
+	"github.com/embgrad/embgrad/property"
+)
+
+func init() {
+	commands["verify"] = command{"run the gradcheck and property suites over every built-in kernel", verify}
+}
+
+// verifyRow is one suite check's results for every kernel.
+type verifyRow struct {
+	check string           // "suite/check"
+	errs  map[string]error // by kernel name; nil = pass
+	ran   map[string]bool  // the kernel ran this check
+}
+
+func verify(stdout, stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.Uint64("seed", 0, "seed for the suites (0: $EMBGRAD_SEED, else the fixed default)")
+	short := fs.Bool("short", false, "fewer and smaller cases")
+	match := fs.String("kernel", "", "only kernels whose name matches this regexp")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("verify: unexpected arguments %q", fs.Args())
+	}
+	re, err := regexp.Compile(*match)
+	if err != nil {
+		return fmt.Errorf("verify: -kernel: %v", err)
+	}
+	cfg, err := suite.Config{Seed: *seed, Short: *short}.Resolve()
+	if err != nil {
+		return err
+	}
+	var kernels []embgrad.Kernel
+	for _, k := range registry.Kernels() {
+		if re.MatchString(k.Name()) {
+			kernels = append(kernels, k)
+		}
+	}
+	var tied []embgrad.TiedKernel
+	for _, k := range registry.Tied() {
+		if re.MatchString(k.Name()) {
+			tied = append(tied, k)
+		}
+	}
+	if len(kernels)+len(tied) == 0 {
+		return fmt.Errorf("verify: no kernel matches %q", *match)
+	}
+	_, failed := verifyAll(stdout, cfg, kernels, tied)
+	if err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("verify: %d check(s) failed (seed %d; rerun with -seed %d)", failed, cfg.Seed, cfg.Seed)
+	}
+	return nil
+}
+
+// verifyAll checks the oracle, runs both suites over the kernels, prints the
+// table and the failures, and returns the number of checks run and failed.
+func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []embgrad.TiedKernel) (ran, failed int) {
+	fmt.Fprintf(w, "embgrad verify: seed %d, short=%v\n", cfg.Seed, cfg.Short)
+	if err := gradcheck.CheckOracle(cfg); err != nil {
+		fmt.Fprintf(w, "oracle finite-difference checks: FAIL\n%v\n", err)
+		return 1, 1
+	}
+	fmt.Fprintln(w, "oracle finite-difference checks: ok")
+
+	var names []string
+	var rows []*verifyRow
+	index := map[string]*verifyRow{}
+	record := func(kernel, suiteName string, rs []suite.Result) {
+		for _, r := range rs {
+			key := suiteName + "/" + r.Check
+			row := index[key]
+			if row == nil {
+				row = &verifyRow{check: key, errs: map[string]error{}, ran: map[string]bool{}}
+				index[key] = row
+				rows = append(rows, row)
+			}
+			row.ran[kernel] = true
+			row.errs[kernel] = r.Err
+			ran++
+			if r.Err != nil {
+				failed++
+			}
+		}
+	}
+	add := func(name string, suites map[string][]suite.Check) {
+		names = append(names, name)
+		for _, sn := range []string{"gradcheck", "property"} {
+			record(name, sn, suite.Run(suites[sn], cfg))
+		}
+	}
+	for _, k := range kernels {
+		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.Checks(k), "property": property.Checks(k)})
+	}
+	// Tied kernels run the tied checks; their rows show "-" for the others.
+	for _, k := range tied {
+		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.TiedChecks(k), "property": property.TiedChecks(k)})
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "check\t%s\n", strings.Join(names, "\t"))
+	for _, row := range rows {
+		cells := make([]string, len(names))
+		for i, n := range names {
+			switch {
+			case !row.ran[n]:
+				cells[i] = "-"
+			case row.errs[n] != nil:
+				cells[i] = "FAIL"
+			default:
+				cells[i] = "ok"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", row.check, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+	for _, row := range rows {
+		for _, n := range names {
+			if err := row.errs[n]; err != nil {
+				fmt.Fprintf(w, "\nFAIL %s %s:\n%v\n", n, row.check, err)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\n%d passed, %d failed\n", ran-failed, failed)
+	return ran, failed
+}
