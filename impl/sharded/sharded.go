@@ -133,9 +133,6 @@ func (k Kernel) columnWorkers(D, N int) int {
 
 // addColumns runs the reference loop on columns [c0, c1) of every row.
 func addColumns(dst []float32, D, c0, c1 int, ids []int32, gradOut []float32, opt embgrad.Options, counts *rowcount.Counts) {
-	if c0 == c1 {
-		return
-	}
 	for i, id := range ids {
 		if opt.Skips(id) {
 			continue
