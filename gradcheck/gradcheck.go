@@ -120,7 +120,10 @@ func caseRNG(seed uint64, check, i int) *rand.Rand {
 }
 
 func checkOracle(k embgrad.Kernel, cfg Config, r *report) {
-	for i, s := range matrix(cfg.Short) {
+	for i, s := range matrix() {
+		if cfg.Short && !inShort(i) {
+			continue
+		}
 		if c, ok := build(caseRNG(cfg.Seed, 1, i), s); ok {
 			r.fail(c, verify(k, c, c.dst, false))
 		}
@@ -206,9 +209,9 @@ func checkScratch(k embgrad.Kernel, cfg Config, r *report) {
 	}
 	for i, D := range widths {
 		for j := range per {
-			sh := shapes[(i*per+j)%len(shapes)]
+			sh := shapes[(i*4+j)%len(shapes)]
 			s := spec{V: sh[0], D: D, N: sh[1], dist: dist((i + j) % int(numDists)), pad: padMode(j % 3), scale: (i+j)%2 == 1, fill: dstGarbage}
-			c, ok := build(caseRNG(cfg.Seed, 4, i*per+j), s)
+			c, ok := build(caseRNG(cfg.Seed, 4, i*4+j), s)
 			if !ok {
 				continue
 			}
