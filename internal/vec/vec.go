@@ -2,12 +2,13 @@
 // gradient row, optionally scaled, into one row of the table's gradient.
 //
 // Every function has a pure-Go reference version (addGeneric,
-// addScaledGeneric), always compiled. On amd64 with AVX2 the exported
-// functions run generated assembly instead (see _asm/ at the repository
-// root); its results are bit-for-bit those of the reference loops, which the
-// tests check for every length 1..130 and unaligned starts. The pure-Go path
-// is forced by the purego build tag, or at run time by setting
-// EMBGRAD_PUREGO=1 in the environment (read once, at program start).
+// addScaledGeneric), always compiled. On amd64 with AVX-512 or AVX2 the
+// exported functions run generated assembly instead (see _asm/ at the
+// repository root); its results are bit-for-bit those of the reference
+// loops, NaN payloads included, which the tests check for every length
+// 1..130 and unaligned starts. The pure-Go path is forced by the purego
+// build tag, or at run time by setting EMBGRAD_PUREGO=1 in the environment
+// (read once, at program start).
 package vec
 
 import "os"
