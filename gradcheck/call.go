@@ -134,13 +134,13 @@ func sameBits(got, want []float32, D int, what string) error {
 		first/D, first%D, g, math.Float32bits(g), what, w, math.Float32bits(w), n)
 }
 
-// report collects one check's failures for one kernel, each naming the
-// kernel, the case and the seed with how to reproduce it.
+// report collects one check's failures, each naming the subject (the
+// kernel, or the oracle), the case and the seed with how to reproduce it.
 type report struct {
-	kernel string
-	seed   uint64
-	errs   []error
-	more   int
+	subject string
+	seed    uint64
+	errs    []error
+	more    int
 }
 
 func (r *report) fail(c fmt.Stringer, err error) {
@@ -152,12 +152,12 @@ func (r *report) fail(c fmt.Stringer, err error) {
 		return
 	}
 	r.errs = append(r.errs, fmt.Errorf("%s: %v: %w [seed %d: reproduce with -embgrad.seed=%d or EMBGRAD_SEED=%d]",
-		r.kernel, c, err, r.seed, r.seed, r.seed))
+		r.subject, c, err, r.seed, r.seed, r.seed))
 }
 
 func (r *report) err() error {
 	if r.more > 0 {
-		return errors.Join(append(r.errs, fmt.Errorf("%s: and %d more failing case(s)", r.kernel, r.more))...)
+		return errors.Join(append(r.errs, fmt.Errorf("%s: and %d more failing case(s)", r.subject, r.more))...)
 	}
 	return errors.Join(r.errs...)
 }

@@ -99,16 +99,19 @@ func Checks(k embgrad.Kernel) []suite.Check {
 	return append(cs, named("concurrent", k, checkConcurrent))
 }
 
-type kernelCheck func(k embgrad.Kernel, cfg Config, r *report)
+func named(name string, k embgrad.Kernel, f func(embgrad.Kernel, Config, *report)) suite.Check {
+	return newCheck(name, k.Name(), func(cfg Config, r *report) { f(k, cfg, r) })
+}
 
-func named(name string, k embgrad.Kernel, f kernelCheck) suite.Check {
+// newCheck makes a check whose failures f reports, each naming subject.
+func newCheck(name, subject string, f func(Config, *report)) suite.Check {
 	return suite.Check{Name: name, Run: func(cfg Config) error {
 		cfg, err := cfg.Resolve()
 		if err != nil {
 			return err
 		}
-		r := &report{kernel: k.Name(), seed: cfg.Seed}
-		f(k, cfg, r)
+		r := &report{subject: subject, seed: cfg.Seed}
+		f(cfg, r)
 		return r.err()
 	}}
 }

@@ -48,41 +48,33 @@ type oracle struct {
 }
 
 func (o oracle) checks() []suite.Check {
-	check := func(name string, f func(Config, *report)) suite.Check {
-		return suite.Check{Name: name, Run: func(cfg Config) error {
-			cfg, err := cfg.Resolve()
-			if err != nil {
-				return err
-			}
-			r := &report{kernel: "oracle", seed: cfg.Seed}
-			f(cfg, r)
-			return r.err()
-		}}
-	}
 	return []suite.Check{
-		check("fd-gradient", o.checkGradient),
-		check("fd-direction", o.checkDirection),
-		check("adjoint", o.checkAdjoint),
+		newCheck("fd-gradient", "oracle", o.checkGradient),
+		newCheck("fd-direction", "oracle", o.checkDirection),
+		newCheck("adjoint", "oracle", o.checkAdjoint),
 	}
 }
 
 // fdCase is a loss at a point: ids and options from build, E ~ U[-1.5, 1.5]
 // (where tanh is far from linear), coefficients from reference.NewLoss.
 type fdCase struct {
-	*tcase
+	fdShape
 	E    []float64
 	loss reference.Loss
 	w    []float64 // reference.Scales
 }
 
-func (c *fdCase) String() string { return c.shape() }
+// fdShape names a case of the oracle checks: no dst is involved.
+type fdShape struct{ *tcase }
+
+func (c fdShape) String() string { return c.shape() }
 
 func newFDCase(rng *rand.Rand, s spec) (*fdCase, bool) {
 	t, ok := build(rng, s)
 	if !ok {
 		return nil, false
 	}
-	c := &fdCase{tcase: t, E: make([]float64, s.V*s.D), loss: reference.NewLoss(rng, s.N, s.D), w: reference.Scales(s.V, t.ids, t.opt)}
+	c := &fdCase{fdShape: fdShape{t}, E: make([]float64, s.V*s.D), loss: reference.NewLoss(rng, s.N, s.D), w: reference.Scales(s.V, t.ids, t.opt)}
 	for k := range c.E {
 		c.E[k] = 3*rng.Float64() - 1.5
 	}
@@ -311,10 +303,6 @@ func (o oracle) checkAdjoint(cfg Config, r *report) {
 		}
 	}
 }
-
-type fdShape struct{ *tcase }
-
-func (c fdShape) String() string { return c.shape() }
 
 // adjoint compares ⟨gather(E), G⟩ with ⟨E, backward(G)⟩. On dyadic data
 // (k/256 with |k| ≤ 64, unscaled so every product and sum is exact in
