@@ -19,10 +19,11 @@
 // come from a sync.Pool, so a Kernel value is safe for concurrent use and a
 // steady stream of calls allocates nothing.
 //
-// BackwardScratch walks the table once in row order: it clears the rows
-// between touched ones and writes each touched row's sum into it as it
-// passes, so each byte of dst is written once and touched rows are not read
-// back from memory after a separate clear.
+// There is no fused from-scratch path (embgrad.ScratchKernel): a single walk
+// in row order that cleared the gaps between touched rows and summed each
+// touched row in cache was no faster on GPT-2 shapes than embgrad.Scratch's
+// clear, whose non-temporal stores write a large table without reading it,
+// followed by Backward.
 package sorted
 
 import (
@@ -40,10 +41,7 @@ import (
 // use.
 type Kernel struct{}
 
-var (
-	_ embgrad.Kernel        = Kernel{}
-	_ embgrad.ScratchKernel = Kernel{}
-)
+var _ embgrad.Kernel = Kernel{}
 
 // Name returns "sorted".
 func (Kernel) Name() string { return "sorted" }
@@ -61,29 +59,6 @@ func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, 
 	w.segments(func(id int32, pos []uint64) {
 		reduce(dst[int(id)*D:int(id)*D+D], D, pos, gradOut, opt.ScaleGradByFreq)
 	})
-	return nil
-}
-
-// BackwardScratch implements embgrad.ScratchKernel.
-func (Kernel) BackwardScratch(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error {
-	if uint64(len(ids)) > maxPositions {
-		return embgrad.Scratch(scatter.Kernel{}, dst, V, D, ids, gradOut, opt)
-	}
-	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
-		return err
-	}
-	w := sortPositions(V, ids, opt)
-	defer pool.Put(w)
-	next := 0 // first element not yet written
-	w.segments(func(id int32, pos []uint64) {
-		row := dst[int(id)*D : int(id)*D+D]
-		// Clearing the row too, rather than copying the first term in,
-		// keeps the bits of clear-then-Backward (0 + -0 is +0).
-		clear(dst[next : int(id)*D+D])
-		reduce(row, D, pos, gradOut, opt.ScaleGradByFreq)
-		next = int(id)*D + D
-	})
-	clear(dst[next:])
 	return nil
 }
 
