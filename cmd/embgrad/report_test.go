@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestReportGolden reports a synthetic run of ours (two kernels, one at two
+// worker counts, the memory probe, a tied benchmark) with a peers' file
+// that has no B/s: REPORT.md is golden, and every plot it links is a
+// well-formed SVG written beside it.
+func TestReportGolden(t *testing.T) {
+	dir := t.TempDir()
+	files := []string{"testdata/report/ours.txt", "testdata/report/peers.txt"}
+	var stdout, stderr bytes.Buffer
+	if err := run(&stdout, &stderr, append([]string{"report", "-dir", dir}, files...)); err != nil {
+		t.Fatalf("report: %v\n%s", err, &stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	matchGolden(t, filepath.Join("testdata", "report", "REPORT.golden.md"), md)
+
+	var linked []string
+	for _, line := range strings.Split(string(md), "\n") {
+		if i := strings.Index(line, "]("); strings.HasPrefix(line, "![") && i > 0 {
+			linked = append(linked, strings.TrimSuffix(line[i+2:], ")"))
+		}
+	}
+	written, _ := filepath.Glob(filepath.Join(dir, "*.svg"))
+	for i := range written {
+		written[i] = filepath.Base(written[i])
+	}
+	slices.Sort(written)
+	want := []string{
+		"roofline-accumulate.svg", "roofline-scratch.svg", "scaling-gpt2.svg",
+		"throughput-gpt2-accumulate.svg", "throughput-gpt2-scratch.svg",
+	}
+	if !slices.Equal(written, want) || len(linked) != len(want) {
+		t.Errorf("plots written %v, linked %v; want %v", written, linked, want)
+	}
+	for _, name := range written {
+		data, _ := os.ReadFile(filepath.Join(dir, name))
+		var doc struct {
+			XMLName xml.Name
+		}
+		if err := xml.Unmarshal(data, &doc); err != nil || doc.XMLName.Local != "svg" {
+			t.Errorf("%s: not an SVG document: %v", name, err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "REPORT.md") {
+		t.Errorf("stdout %q does not name the report", &stdout)
+	}
+}
+
+func TestReportErrors(t *testing.T) {
+	td := func(f string) string { return filepath.Join("testdata", "report", f) }
+	for _, tc := range []struct {
+		name  string
+		files []string
+		want  string
+	}{
+		{"malformed", []string{td("ours.txt"), td("malformed.txt")}, td("malformed.txt") + ":4: "},
+		{"empty", []string{td("empty.txt")}, td("empty.txt") + ": no benchmark results"},
+		{"missing", []string{td("nonexistent.txt")}, "nonexistent.txt"},
+		{"bad-unit", []string{td("badunit.txt")}, td("badunit.txt") + ":2: unit tokens/s: better=sideways"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			err := run(&stdout, &stderr, append([]string{"report", "-dir", dir}, tc.files...))
+			var ee *exitError
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &ee) || ee.code != 2 {
+				t.Fatalf("err = %v, want exit status 2 and %q", err, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "REPORT.md")); err == nil {
+				t.Error("REPORT.md written from bad input")
+			}
+		})
+	}
+}
