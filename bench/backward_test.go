@@ -16,8 +16,12 @@ import (
 	"github.com/embgrad/embgrad/reference"
 )
 
-var shapesFlag = flag.String("embgrad.shapes", "default",
-	`shapes to benchmark: "default" (tables ≤ 256 MB), "all" (up to Llama-3's 2.1 GB), or names such as "gpt2,llama2"`)
+var (
+	shapesFlag = flag.String("embgrad.shapes", "default",
+		`shapes to benchmark: "default" (tables ≤ 256 MB), "all" (up to Llama-3's 2.1 GB), or names such as "gpt2,llama2"`)
+	checkFlag = flag.Bool("embgrad.check", true,
+		"check each kernel's output against the float64 oracle before timing it (embgrad bench checks in its first round only)")
+)
 
 // bytesPerOp is the bytes model behind B/s (b.SetBytes): the compulsory
 // memory traffic of one call, what an ideal kernel moves.
@@ -74,7 +78,7 @@ func benchBackward(b *testing.B, c *distCase, k embgrad.Kernel, mode Mode) {
 	s := c.in.shape
 	// Check the output once per benchmark and process (the function runs
 	// once per -count).
-	if !c.in.validated[b.Name()] {
+	if *checkFlag && !c.in.validated[b.Name()] {
 		if err := validate(c, k, mode); err != nil {
 			b.Fatalf("not timing %s: %v", k.Name(), err)
 		}

@@ -154,7 +154,7 @@ func TestBenchErrors(t *testing.T) {
 
 func TestBenchCommandLine(t *testing.T) {
 	o := defaultBenchOptions()
-	want := "go run ./cmd/embgrad bench -name latest -count 10 -benchtime 250ms -shapes default"
+	want := "go run ./cmd/embgrad bench -name latest -count 10 -benchtime 100ms -shapes default"
 	if got := o.commandLine(); got != want {
 		t.Errorf("default command line %q, want %q", got, want)
 	}
