@@ -89,6 +89,7 @@ func Test(t *testing.T, k embgrad.Kernel) {
 // Failure is a property that does not hold, with the shrunk counterexample.
 type Failure struct {
 	Seed    uint64 // the suite seed that reproduces it
+	Short   bool   // found with cfg.Short, whose cases differ
 	Case    Case   // the shrunk counterexample
 	Orig    Case   // the case first found failing
 	Shrinks int    // shrinking steps from Orig to Case
@@ -96,8 +97,12 @@ type Failure struct {
 }
 
 func (f *Failure) Error() string {
-	return fmt.Sprintf("%v; case %v (shrunk in %d steps from N=%d V=%d D=%d); reproduce with -embgrad.seed=%d or EMBGRAD_SEED=%d",
-		f.Err, f.Case, f.Shrinks, len(f.Orig.IDs), f.Orig.V, f.Orig.D, f.Seed, f.Seed)
+	short := ""
+	if f.Short {
+		short = " and -short"
+	}
+	return fmt.Sprintf("%v; case %v (shrunk in %d steps from N=%d V=%d D=%d); reproduce with -embgrad.seed=%d or EMBGRAD_SEED=%d%s",
+		f.Err, f.Case, f.Shrinks, len(f.Orig.IDs), f.Orig.V, f.Orig.D, f.Seed, f.Seed, short)
 }
 
 func (f *Failure) Unwrap() error { return f.Err }
@@ -141,7 +146,7 @@ func forAll(cfg suite.Config, name string, kind valueKind, cond func(Case) error
 		return fmt.Errorf("gopter: %v after %d cases (seed %d): %v", res.Status, res.Succeeded, cfg.Seed, res.Error)
 	}
 	arg := res.Args[0]
-	f := &Failure{Seed: cfg.Seed, Case: arg.Arg.(Case), Orig: arg.OrigArg.(Case), Shrinks: arg.Shrinks, Err: res.Error}
+	f := &Failure{Seed: cfg.Seed, Short: cfg.Short, Case: arg.Arg.(Case), Orig: arg.OrigArg.(Case), Shrinks: arg.Shrinks, Err: res.Error}
 	if f.Err == nil {
 		// Rerun the shrunk case to keep the error's type (a
 		// *reference.Mismatch, say); a flaky kernel may pass now.

@@ -3,6 +3,7 @@ package property_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/embgrad/embgrad"
@@ -78,6 +79,12 @@ func TestShrinksDropsDuplicates(t *testing.T) {
 	const want = "V=1 D=1 ids=[0 0] g=[1 1] pad=- scale=off dst=[0]"
 	if got := f.Case.String(); got != want {
 		t.Errorf("shrunk to %s, want %s", got, want)
+	}
+	// The message names the case, what went wrong and how to reproduce.
+	for _, s := range []string{want, "got 1, want 2", "-embgrad.seed=1 or EMBGRAD_SEED=1 and -short"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("message %q does not contain %q", err, s)
+		}
 	}
 }
 
