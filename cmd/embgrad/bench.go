@@ -43,6 +43,7 @@ type benchOptions struct {
 	Modes     []string // BenchmarkBackward mode= values
 	Memory    bool     // run BenchmarkMemory, the roofline probe
 	Others    bool     // run the binary's other benchmarks (BenchmarkTied)
+	Report    bool     // then write REPORT.md from the results and peers*.txt beside them
 
 	binary string    // a prebuilt benchmark binary instead of building ./bench (tests)
 	env    *benchEnv // the machine's description instead of asking git and go (tests)
@@ -92,6 +93,7 @@ func parseBenchFlags(o *benchOptions, args []string, stderr io.Writer) error {
 	modes := fs.String("modes", "", "comma-separated modes: accumulate, scratch (default both)")
 	fs.BoolVar(&o.Memory, "memory", o.Memory, "run the memory-bandwidth probe (the roofline)")
 	fs.BoolVar(&o.Others, "others", o.Others, "run the other benchmarks in ./bench too (BenchmarkTied)")
+	fs.BoolVar(&o.Report, "report", o.Report, "then run \"embgrad report\" on the results and the peers*.txt beside them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -133,6 +135,9 @@ func (o benchOptions) commandLine() string {
 	}
 	if !o.Others {
 		args = append(args, "-others=false")
+	}
+	if o.Report {
+		args = append(args, "-report")
 	}
 	return strings.Join(args, " ")
 }
@@ -261,6 +266,27 @@ func runBench(stdout, stderr io.Writer, o benchOptions) (string, error) {
 		return "", err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d results)\n", path, n)
+	if o.Report {
+		peers, _ := filepath.Glob(filepath.Join(dir, "peers*.txt"))
+		files := []string{path}
+		for _, p := range peers {
+			if p != path {
+				files = append(files, p)
+			}
+		}
+		// Name the files as the user would, relative to the working
+		// directory: the report records its command.
+		if wd, err := os.Getwd(); err == nil {
+			for i, f := range files {
+				if rel, err := filepath.Rel(wd, f); err == nil && !strings.HasPrefix(rel, "..") {
+					files[i] = rel
+				}
+			}
+		}
+		if _, err := runReport(stdout, stderr, reportOptions{Files: files, Dir: dir}); err != nil {
+			return path, err
+		}
+	}
 	return path, nil
 }
 

@@ -169,3 +169,31 @@ func TestBenchCommandLine(t *testing.T) {
 		t.Errorf("round trip: %q became %q", o.commandLine(), parsed.commandLine())
 	}
 }
+
+// TestBenchReport: with -report, the results and the peers' files beside
+// them go on into REPORT.md.
+func TestBenchReport(t *testing.T) {
+	bin, _ := fakeBenchBinary(t, "backward.out")
+	o := fakeBenchOptions(t, bin)
+	o.Report = true
+	peers, err := os.ReadFile(filepath.Join("testdata", "report", "peers.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(o.Dir, "peers.txt"), peers, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if _, err := runBench(&stdout, &stderr, o); err != nil {
+		t.Fatalf("runBench: %v\n%s", err, &stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(o.Dir, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{o.commandLine(), "peers.txt", "| scatter | torch-dense |", "## BenchmarkTied"} {
+		if !bytes.Contains(md, []byte(want)) {
+			t.Errorf("REPORT.md lacks %q:\n%s", want, md)
+		}
+	}
+}

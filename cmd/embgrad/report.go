@@ -381,10 +381,11 @@ type svg struct {
 func (d *reportData) write(w *bytes.Buffer, o reportOptions) ([]svg, error) {
 	cells := d.cells()
 	fmt.Fprintf(w, "# embgrad benchmark report\n\n")
-	fmt.Fprintf(w, "Made by `go run ./cmd/embgrad report %s`", strings.Join(o.Files, " "))
 	if cmd := d.files[0].config["command"]; cmd != "" {
-		fmt.Fprintf(w, " from the results of\n\n```\n%s\n```\n\nRun both commands again to reproduce it on this machine.", cmd)
+		fmt.Fprintf(w, "The results in %s come from\n\n```\n%s\n```\n\n", o.Files[0], cmd)
 	}
+	fmt.Fprintf(w, "This report was made by\n\n```\ngo run ./cmd/embgrad report %s\n```\n\n", strings.Join(o.Files, " "))
+	w.WriteString("Run them again to reproduce it (`embgrad bench -report` runs both); compare runs only\nfrom one machine and session.")
 	fmt.Fprintf(w, "\n\n## Inputs\n\n| file | results | commit | go | cpu | gomaxprocs | date |\n|---|---|---|---|---|---|---|\n")
 	for _, f := range d.files {
 		c := f.config
