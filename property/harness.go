@@ -70,11 +70,7 @@ func call(f backward, c Case) (dst []float32, err error) {
 	}
 	for i, x := range buf {
 		if (i < guard || i >= guard+len(c.Dst)) && math.Float32bits(x) != guardBits {
-			at := i - guard - len(c.Dst)
-			if i < guard {
-				at = i - guard
-			}
-			return dst, &violation{strayWrite, fmt.Sprintf("wrote %v outside dst, at dst[%d] (len(dst) = %d)", x, at, len(c.Dst))}
+			return dst, &violation{strayWrite, fmt.Sprintf("wrote %v outside dst, at dst[%d] (len(dst) = %d)", x, i-guard, len(c.Dst))}
 		}
 	}
 	if !slices.Equal(ids, c.IDs) {
