@@ -145,22 +145,25 @@ func (c Case) Verify(k embgrad.Kernel) error {
 
 func verify(f backward, c Case) error {
 	want, invalid := reference.Oracle(c.Dst, c.V, c.D, c.IDs, c.GradOut, c.Opt)
+	if invalid == nil {
+		got, err := run(f, c)
+		if err != nil {
+			return err
+		}
+		return want.Check(got)
+	}
 	got, err := call(f, c)
 	var v *violation
 	switch {
 	case errors.As(err, &v):
 		return err
-	case invalid != nil && err == nil:
+	case err == nil:
 		return fmt.Errorf("accepted invalid input (%v)", invalid)
-	case invalid != nil && !errors.Is(err, embgrad.ErrInvalidInput):
+	case !errors.Is(err, embgrad.ErrInvalidInput):
 		return fmt.Errorf("error %q for invalid input does not wrap embgrad.ErrInvalidInput", err)
-	case invalid != nil:
-		if d := sameBits(got, c.Dst, c.D, "unchanged"); d != nil {
-			return fmt.Errorf("returned %q but changed dst: %w", err, d)
-		}
-		return nil
-	case err != nil:
-		return fmt.Errorf("error on valid input: %w", err)
 	}
-	return want.Check(got)
+	if d := sameBits(got, c.Dst, c.D, "unchanged"); d != nil {
+		return fmt.Errorf("returned %q but changed dst: %w", err, d)
+	}
+	return nil
 }
