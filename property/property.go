@@ -18,6 +18,8 @@
 //
 //	func TestProperty(t *testing.T) { property.Test(t, mykernel.K{}) }
 //
+// or, collecting every failure, property.Check(mykernel.K{}, property.Config{}).
+//
 // Runs are reproducible: the seed is -embgrad.seed, else $EMBGRAD_SEED,
 // else a fixed default (see internal/suite), and a failure prints it with
 // the shrunk case.
@@ -74,11 +76,19 @@ func Checks(k embgrad.Kernel) []suite.Check {
 	return cs
 }
 
+// Config sets the seed and size of a run; its zero value uses the default
+// seed (or -embgrad.seed, $EMBGRAD_SEED) and the full number of cases.
+type Config = suite.Config
+
+// Result is one check's outcome; Err is nil when it passed, and a *Failure
+// when a counterexample was found.
+type Result = suite.Result
+
 // Run runs every check of k with cfg, one result per check.
-func Run(k embgrad.Kernel, cfg suite.Config) []suite.Result { return suite.Run(Checks(k), cfg) }
+func Run(k embgrad.Kernel, cfg Config) []Result { return suite.Run(Checks(k), cfg) }
 
 // Check runs every check of k and returns all failures joined, or nil.
-func Check(k embgrad.Kernel, cfg suite.Config) error { return suite.Join(Run(k, cfg)) }
+func Check(k embgrad.Kernel, cfg Config) error { return suite.Join(Run(k, cfg)) }
 
 // Test runs each check of k as a subtest of t; -short runs fewer cases.
 func Test(t *testing.T, k embgrad.Kernel) {
