@@ -5,10 +5,13 @@
 //
 // The benchmarks run with
 //
-//	go test -run '^$' -bench . ./bench                       # default shapes
-//	go test -run '^$' -bench . ./bench -embgrad.shapes=all   # every shape (Llama-3: a 2.1 GB table)
+//	go test -run '^$' -bench . ./bench                             # default shapes
+//	go test -run '^$' -bench . ./bench -args -embgrad.shapes=all   # every shape (Llama-3: a 2.1 GB table)
 //
-// or through "embgrad bench", which writes results/<name>.txt.
+// or through "embgrad bench", which writes results/<name>.txt. A -bench
+// pattern has one expression per name level, so
+// 'Backward/impl=simd/V=50257/././dist=zipf' selects one kernel, shape and
+// distribution.
 package bench
 
 import (
