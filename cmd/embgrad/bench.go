@@ -54,6 +54,15 @@ func defaultBenchOptions() benchOptions {
 	return benchOptions{Name: "latest", Count: 10, Benchtime: "100ms", Shapes: "default", Memory: true, Others: true}
 }
 
+// quickBenchOptions is a run of a minute or two for the default command:
+// the GPT-2 shape, every kernel, distribution and mode, two short rounds,
+// the memory probe, and the report, all under results/tmp (ignored by git).
+func quickBenchOptions() benchOptions {
+	o := defaultBenchOptions()
+	o.Name, o.Dir, o.Count, o.Benchtime, o.Shapes, o.Others, o.Report = "quick", filepath.Join("results", "tmp"), 2, "50ms", "gpt2", false, true
+	return o
+}
+
 const benchUsage = `usage: embgrad bench [flags]
 
 Builds the benchmark binary (go test -c ./bench) once, runs it -count rounds
@@ -118,6 +127,9 @@ func splitList(s string) []string {
 // written into the results file and from there into the report.
 func (o benchOptions) commandLine() string {
 	args := []string{"go run ./cmd/embgrad bench", "-name " + o.Name, fmt.Sprint("-count ", o.Count)}
+	if o.Dir != "" {
+		args = append(args, "-dir "+o.Dir)
+	}
 	if o.Benchtime != "" {
 		args = append(args, "-benchtime "+o.Benchtime)
 	}

@@ -108,6 +108,7 @@ func TestBenchGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	got = bytes.ReplaceAll(got, []byte(o.Dir), []byte("$DIR"))
 	matchGolden(t, filepath.Join("testdata", "bench", "fake.golden"), got)
 	args, err := os.ReadFile(log)
 	if err != nil {
@@ -160,13 +161,15 @@ func TestBenchCommandLine(t *testing.T) {
 	}
 	// The recorded command parses back to the same options.
 	o.Name, o.Count, o.Shapes, o.Kernels, o.Modes, o.Others = "x", 3, "gpt2,llama3", []string{"simd", "sharded"}, []string{"scratch"}, false
-	var parsed benchOptions
-	args := strings.Fields(strings.TrimPrefix(o.commandLine(), "go run ./cmd/embgrad bench "))
-	if err := parseBenchFlags(&parsed, args, new(bytes.Buffer)); err != nil {
-		t.Fatal(err)
-	}
-	if parsed.commandLine() != o.commandLine() {
-		t.Errorf("round trip: %q became %q", o.commandLine(), parsed.commandLine())
+	for _, o := range []benchOptions{o, quickBenchOptions()} {
+		var parsed benchOptions
+		args := strings.Fields(strings.TrimPrefix(o.commandLine(), "go run ./cmd/embgrad bench "))
+		if err := parseBenchFlags(&parsed, args, new(bytes.Buffer)); err != nil {
+			t.Fatal(err)
+		}
+		if parsed.commandLine() != o.commandLine() {
+			t.Errorf("round trip: %q became %q", o.commandLine(), parsed.commandLine())
+		}
 	}
 }
 
