@@ -140,12 +140,17 @@ func (r *Result) ok(k int, got float32) bool {
 	if r.Count[k/r.D] == 0 {
 		return math.Float32bits(got) == math.Float32bits(r.Base[k])
 	}
-	g, want := float64(got), r.Want[k]
-	// Partial sums may overflow float32 in some orders and not others; then
-	// a non-finite result is as correct as a finite one within the bound.
-	overflowable := math.Abs(float64(r.Base[k]))+r.AbsSum[k] > math.MaxFloat32
+	return withinBound(got, r.Want[k], r.Bound(k), math.Abs(float64(r.Base[k]))+r.AbsSum[k])
+}
+
+// withinBound reports whether got is want within bound, where mag bounds
+// the magnitude of every partial sum: beyond MaxFloat32 some orders overflow
+// and others do not, so a non-finite result is then as correct as a finite
+// one. Otherwise NaN and ±Inf must match a non-finite want.
+func withinBound(got float32, want, bound, mag float64) bool {
+	g := float64(got)
 	if math.IsNaN(g) || math.IsInf(g, 0) {
-		if overflowable {
+		if mag > math.MaxFloat32 {
 			return true
 		}
 		if math.IsNaN(want) {
@@ -156,5 +161,5 @@ func (r *Result) ok(k int, got float32) bool {
 	if math.IsNaN(want) || math.IsInf(want, 0) {
 		return false // an Inf or NaN input was lost
 	}
-	return math.Abs(g-want) <= r.Bound(k)
+	return math.Abs(g-want) <= bound
 }

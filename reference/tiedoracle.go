@@ -110,24 +110,3 @@ func (r *TiedResult) Check(got []float32) error {
 	}
 	return first
 }
-
-// withinBound reports whether got is want within bound, where mag bounds
-// the magnitude of every partial sum: beyond MaxFloat32 some orders overflow
-// and others do not, so a non-finite result is then as correct as a finite
-// one. Otherwise NaN and ±Inf must match a non-finite want.
-func withinBound(got float32, want, bound, mag float64) bool {
-	g := float64(got)
-	if math.IsNaN(g) || math.IsInf(g, 0) {
-		if mag > math.MaxFloat32 {
-			return true
-		}
-		if math.IsNaN(want) {
-			return math.IsNaN(g)
-		}
-		return g == want
-	}
-	if math.IsNaN(want) || math.IsInf(want, 0) {
-		return false // an Inf or NaN input was lost
-	}
-	return math.Abs(g-want) <= bound
-}
