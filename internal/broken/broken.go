@@ -2,8 +2,9 @@
 // manner of x/net/nettest's conntest_test: each kernel in Faulty has one real
 // bug of the kind embedding kernels ship with, and the suites must catch every
 // one; each kernel in Reordered is correct but sums in another order, and the
-// suites must not flag any. They implement only the public embgrad interfaces,
-// as an outside kernel would.
+// suites must not flag any. FaultyTied and ReorderedTied are the same for
+// embgrad.TiedKernel. They implement only the public embgrad interfaces, as
+// an outside kernel would.
 package broken
 
 import (
