@@ -1,6 +1,7 @@
 package property
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -56,30 +57,55 @@ const (
 // or a *violation if f panicked, wrote outside dst, or changed ids or
 // gradOut.
 func call(f backward, c Case) (dst []float32, err error) {
-	buf := make([]float32, len(c.Dst)+2*guard)
+	ids, g := slices.Clone(c.IDs), slices.Clone(c.GradOut)
+	dst, err = guarded(c.Dst, func(dst []float32) error { return f(dst, c.V, c.D, ids, g, c.Opt) })
+	var v *violation
+	if errors.As(err, &v) {
+		return dst, err
+	}
+	if v := cmp.Or(unchangedIDs(ids, c.IDs), unchanged("gradOut", g, c.GradOut)); v != nil {
+		return dst, v
+	}
+	return dst, err
+}
+
+// guarded runs f on a copy of src between guard bands and returns the copy
+// after the call and f's error, or a *violation if f panicked or wrote
+// outside the copy.
+func guarded(src []float32, f func(dst []float32) error) (dst []float32, err error) {
+	buf := make([]float32, len(src)+2*guard)
 	for i := range guard {
 		buf[i] = math.Float32frombits(guardBits)
 		buf[len(buf)-1-i] = math.Float32frombits(guardBits)
 	}
-	dst = buf[guard : guard+len(c.Dst) : guard+len(c.Dst)]
-	copy(dst, c.Dst)
-	ids, g := slices.Clone(c.IDs), slices.Clone(c.GradOut)
-	err = protect(func() error { return f(dst, c.V, c.D, ids, g, c.Opt) })
+	dst = buf[guard : guard+len(src) : guard+len(src)]
+	copy(dst, src)
+	err = protect(func() error { return f(dst) })
 	if isViolation(err, panicked) {
 		return dst, err
 	}
 	for i, x := range buf {
-		if (i < guard || i >= guard+len(c.Dst)) && math.Float32bits(x) != guardBits {
-			return dst, &violation{strayWrite, fmt.Sprintf("wrote %v outside dst, at dst[%d] (len(dst) = %d)", x, i-guard, len(c.Dst))}
+		if (i < guard || i >= guard+len(src)) && math.Float32bits(x) != guardBits {
+			return dst, &violation{strayWrite, fmt.Sprintf("wrote %v outside dst, at dst[%d] (len(dst) = %d)", x, i-guard, len(src))}
 		}
 	}
-	if !slices.Equal(ids, c.IDs) {
-		return dst, &violation{changedInput, fmt.Sprintf("changed ids: %v, was %v", ints(ids), ints(c.IDs))}
-	}
-	if i := firstDiff(g, c.GradOut); i >= 0 {
-		return dst, &violation{changedInput, fmt.Sprintf("changed gradOut[%d] from %v to %v", i, c.GradOut[i], g[i])}
-	}
 	return dst, err
+}
+
+// unchangedIDs and unchanged return a violation if the kernel's copy of a
+// read-only input differs from the original.
+func unchangedIDs(got, orig []int32) error {
+	if !slices.Equal(got, orig) {
+		return &violation{changedInput, fmt.Sprintf("changed ids: %v, was %v", ints(got), ints(orig))}
+	}
+	return nil
+}
+
+func unchanged(name string, got, orig []float32) error {
+	if i := firstDiff(got, orig); i >= 0 {
+		return &violation{changedInput, fmt.Sprintf("changed %s[%d] from %v to %v", name, i, orig[i], got[i])}
+	}
+	return nil
 }
 
 // protect runs f and turns a panic into a violation: a kernel never panics

@@ -1,6 +1,8 @@
 package property
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -19,7 +21,10 @@ import (
 
 // TiedChecks returns the tied-embedding properties of k. Each is checked by
 // gopter on random cases; a failure is shrunk to a small case, printed
-// compactly (its data too when small).
+// compactly (its data too when small). Each call but the sinusoidal one
+// (which lays dst before the table on purpose) runs as the untied checks'
+// do, between guard bands and on copies of ids, gradOut, H and dZ, so a
+// stray write, a changed input or a panic fails the property.
 //
 //   - tied/sum-of-parts: one call equals the input part alone (T = 0)
 //     followed by the output part alone (no ids), bitwise on dyadic data,
@@ -169,38 +174,28 @@ func (c tiedCase) String() string {
 	return b.String()
 }
 
-// args returns the call's arguments, with copies of the inputs so that a
-// kernel that writes them cannot spoil the next call.
+// args returns the call's arguments.
 func (c tiedCase) args() embgrad.TiedArgs {
-	return embgrad.TiedArgs{V: c.V, D: c.D, IDs: slices.Clone(c.IDs), GradOut: slices.Clone(c.GradOut), Opt: c.Opt,
-		T: c.T, H: slices.Clone(c.H), DZ: slices.Clone(c.DZ)}
+	return embgrad.TiedArgs{V: c.V, D: c.D, IDs: c.IDs, GradOut: c.GradOut, Opt: c.Opt, T: c.T, H: c.H, DZ: c.DZ}
 }
 
-// tiedCall runs k on a copy of dst and returns the result.
+// tiedCall runs k with a's inputs as call does Backward's: on a copy of dst
+// between guard bands, with copies of ids, gradOut, H and dZ. It returns the
+// result and k's error, or a *violation if k panicked, wrote outside dst or
+// changed an input.
 func tiedCall(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) ([]float32, error) {
-	out := slices.Clone(dst)
-	return out, tiedProtect(k, out, a)
-}
-
-// tiedProtect runs k on dst, with a panic turned into an error.
-func tiedProtect(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return k.BackwardTied(dst, a)
-}
-
-// tiedFirstDiff returns "" if x and y are bitwise equal, else the first
-// element that differs.
-func tiedFirstDiff(x, y []float32, D int, xName, yName string) string {
-	for i := range x {
-		if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
-			return fmt.Sprintf("[%d,%d]: %s %v, %s %v", i/D, i%D, xName, x[i], yName, y[i])
-		}
+	b := a
+	b.IDs, b.GradOut, b.H, b.DZ = slices.Clone(a.IDs), slices.Clone(a.GradOut), slices.Clone(a.H), slices.Clone(a.DZ)
+	out, err := guarded(dst, func(dst []float32) error { return k.BackwardTied(dst, b) })
+	var v *violation
+	if errors.As(err, &v) {
+		return out, err
 	}
-	return ""
+	if v := cmp.Or(unchangedIDs(b.IDs, a.IDs), unchanged("gradOut", b.GradOut, a.GradOut),
+		unchanged("H", b.H, a.H), unchanged("dZ", b.DZ, a.DZ)); v != nil {
+		return out, v
+	}
+	return out, err
 }
 
 func tiedSumOfParts(k embgrad.TiedKernel, c tiedCase) string {
@@ -219,20 +214,33 @@ func tiedSumOfParts(k embgrad.TiedKernel, c tiedCase) string {
 	if parts, err = tiedCall(k, parts, out); err != nil {
 		return "output part: " + err.Error()
 	}
-	return tiedFirstDiff(whole, parts, c.D, "whole call", "input part then output part")
+	if err := sameBits(whole, parts, c.D, "(the input part, then the output part)"); err != nil {
+		return "whole call: " + err.Error()
+	}
+	return ""
 }
 
-func tiedOutputPart(k embgrad.TiedKernel, c tiedCase) string {
+// tiedOutputOnly runs k on c's output part alone (no ids, dst = 0) and
+// returns the result with the oracle's, or what went wrong.
+func tiedOutputOnly(k embgrad.TiedKernel, c tiedCase) ([]float32, *reference.TiedResult, string) {
 	a := c.args()
 	a.IDs, a.GradOut = nil, nil
 	zero := make([]float32, c.V*c.D)
 	r, err := reference.TiedOracle(zero, a)
 	if err != nil {
-		return "oracle: " + err.Error()
+		return nil, nil, "oracle: " + err.Error()
 	}
 	got, err := tiedCall(k, zero, a)
 	if err != nil {
-		return err.Error()
+		return nil, nil, err.Error()
+	}
+	return got, r, ""
+}
+
+func tiedOutputPart(k embgrad.TiedKernel, c tiedCase) string {
+	got, r, fail := tiedOutputOnly(k, c)
+	if fail != "" {
+		return fail
 	}
 	if err := r.Check(got); err != nil {
 		return "dZᵀ·H: " + err.Error()
@@ -260,16 +268,9 @@ func tiedColumnSums(k embgrad.TiedKernel, c tiedCase) string {
 			c.DZ[t*c.V+v] = float32(p / float64(c.T))
 		}
 	}
-	a := c.args()
-	a.IDs, a.GradOut = nil, nil
-	zero := make([]float32, c.V*c.D)
-	r, err := reference.TiedOracle(zero, a)
-	if err != nil {
-		return "oracle: " + err.Error()
-	}
-	got, err := tiedCall(k, zero, a)
-	if err != nil {
-		return err.Error()
+	got, r, fail := tiedOutputOnly(k, c)
+	if fail != "" {
+		return fail
 	}
 	rowSum := make([]float64, c.T) // r_t = Σ_v dZ[t,v], ≈ 0 after rounding to float32
 	for t := range c.T {
@@ -309,11 +310,13 @@ func tiedZeroDZ(k embgrad.TiedKernel, c tiedCase) string {
 		return "vs the untied oracle: " + err.Error()
 	}
 	if u, ok := k.(embgrad.Kernel); ok {
-		want := slices.Clone(c.Dst)
-		if err := u.Backward(want, c.V, c.D, slices.Clone(c.IDs), slices.Clone(c.GradOut), c.Opt); err != nil {
+		want, err := run(u.Backward, Case{V: c.V, D: c.D, IDs: c.IDs, GradOut: c.GradOut, Opt: c.Opt, Dst: c.Dst})
+		if err != nil {
 			return "untied Backward: " + err.Error()
 		}
-		return tiedFirstDiff(got, want, c.D, "tied with dZ = 0", "untied Backward")
+		if err := sameBits(got, want, c.D, "(untied Backward)"); err != nil {
+			return "tied with dZ = 0: " + err.Error()
+		}
 	}
 	return ""
 }
@@ -370,14 +373,14 @@ func tiedSinusoidal(k embgrad.TiedKernel, mc tiedModelCase) string {
 		r := m.Pass(E, P, b)
 		clear(grad)
 		a := embgrad.TiedArgs{V: mc.V, D: mc.D, IDs: b.IDs, GradOut: f32(r.DY), T: mc.N, H: f32(r.H), DZ: f32(r.DZ)}
-		if err := tiedProtect(k, grad, a); err != nil {
+		if err := protect(func() error { return k.BackwardTied(grad, a) }); err != nil {
 			return fmt.Sprintf("step %d: %v", step, err)
 		}
 		for i, g := range grad {
 			E32[i] -= 0.5 * g
 		}
-		if d := tiedFirstDiff(table, want, mc.D, "table", "sinusoidal"); d != "" {
-			return fmt.Sprintf("step %d changed the sinusoidal table at %s", step, d)
+		if err := sameBits(table, want, mc.D, "(sinusoidal)"); err != nil {
+			return fmt.Sprintf("step %d changed the position table: %v", step, err)
 		}
 	}
 	return ""
