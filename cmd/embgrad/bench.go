@@ -161,6 +161,7 @@ type benchEnv struct {
 	goVersion  string
 	gomaxprocs int
 	date       time.Time
+	loadavg    string // /proc/loadavg's 1, 5 and 15 minute averages at the start
 }
 
 func newBenchEnv() (*benchEnv, error) {
@@ -173,6 +174,9 @@ func newBenchEnv() (*benchEnv, error) {
 		return nil, errors.New("bench: run inside the embgrad module")
 	}
 	e := &benchEnv{root: filepath.Dir(f[0]), goVersion: f[1], gomaxprocs: runtime.GOMAXPROCS(0), date: time.Now().UTC()}
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil && len(strings.Fields(string(la))) >= 3 {
+		e.loadavg = strings.Join(strings.Fields(string(la))[:3], " ") // a busy machine makes noisy results
+	}
 	commit, err := exec.Command("git", "-C", e.root, "rev-parse", "HEAD").Output()
 	if err != nil {
 		e.commit = "unknown (not a git checkout)"
@@ -492,11 +496,14 @@ func writeBenchResults(path string, raw []byte, env *benchEnv, o benchOptions) (
 		{"go", env.goVersion},
 		{"gomaxprocs", fmt.Sprint(env.gomaxprocs)},
 		{"date", env.date.Format(time.RFC3339)},
+		{"loadavg", env.loadavg},
 		{"benchtime", cmp.Or(o.Benchtime, "1s")},
 		{"shapes", o.Shapes},
 		{"command", o.commandLine()},
 	} {
-		fmt.Fprintf(&head, "%s: %s\n", kv[0], kv[1])
+		if kv[1] != "" {
+			fmt.Fprintf(&head, "%s: %s\n", kv[0], kv[1])
+		}
 	}
 	lines := bytes.Split(raw, []byte("\n"))
 	var rateUnits []string // tidied units ending in /s: higher is better

@@ -83,6 +83,7 @@ func fakeBenchOptions(t *testing.T, bin string) benchOptions {
 		goVersion:  "go1.26.8",
 		gomaxprocs: 2,
 		date:       time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
+		loadavg:    "0.50 0.40 0.30",
 	}
 	return o
 }

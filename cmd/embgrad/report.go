@@ -386,12 +386,14 @@ func (d *reportData) write(w *bytes.Buffer, o reportOptions) ([]svg, error) {
 	}
 	fmt.Fprintf(w, "This report was made by\n\n```\ngo run ./cmd/embgrad report %s\n```\n\n", strings.Join(o.Files, " "))
 	w.WriteString("Run them again to reproduce it (`embgrad bench -report` runs both); compare runs only\nfrom one machine and session.")
-	fmt.Fprintf(w, "\n\n## Inputs\n\n| file | results | commit | go | cpu | gomaxprocs | date |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "\n\n## Inputs\n\n| file | results | commit | go | cpu | gomaxprocs | date | load average |\n|---|---|---|---|---|---|---|---|\n")
 	for _, f := range d.files {
 		c := f.config
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n", f.path, f.results,
-			orDash(shortCommit(c["commit"])), orDash(c["go"]), orDash(c["cpu"]), orDash(c["gomaxprocs"]), orDash(c["date"]))
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", f.path, f.results,
+			orDash(shortCommit(c["commit"])), orDash(c["go"]), orDash(c["cpu"]), orDash(c["gomaxprocs"]), orDash(c["date"]), orDash(c["loadavg"]))
 	}
+	w.WriteString("\nThe load average (1, 5, 15 minutes) is the machine's at the start of the run: above\n" +
+		"its GOMAXPROCS, other work shared the cores and the results are noisy.\n")
 	w.WriteString(`
 Cells show the median over the runs ± the 95% confidence interval of the
 median (benchmath, as benchstat prints it; ± ∞ means fewer than 6 runs).
@@ -402,7 +404,9 @@ and reads and writes each touched row once; scratch reads gradOut and ids and
 writes the whole table once) over the copy bandwidth BenchmarkMemory measured
 in the same run at the kernel's worker count (bytes read plus bytes written).
 For results without B/s (peers' files), B/s is the bytes model of the same
-case over their time per call.
+case over their time per call. Above 100% the kernel's data stayed in cache
+(dist=same touches one row; small tables fit) or the probe ran under more
+load than the kernel.
 `)
 
 	var svgs []svg
