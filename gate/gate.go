@@ -7,9 +7,12 @@
 // and unit:
 //
 //   - Units assumed exact (allocs/op, B/op, and any unit with metadata
-//     "assume=exact") compare their exact values (the mode of each side):
-//     any change in the worse direction is a regression, with no threshold
-//     and no statistics.
+//     "assume=exact") compare their exact values: any change in the worse
+//     direction is a regression, with no threshold and no statistics — as
+//     long as the data are exact, every sample of each side the same value.
+//     When they vary (B/op often does: allocations amortized over b.N,
+//     pooled buffers, goroutine start-up), the row is compared like the
+//     other units below, with a warning.
 //   - Every other unit is compared with the Mann–Whitney U test
 //     (benchmath.AssumeNothing, two-sided). The p-values of all of these
 //     comparisons form one family corrected with Holm–Bonferroni at level
@@ -316,23 +319,28 @@ func Compare(d *Data, opt Options) (*Report, error) {
 				r.Better = 1
 			}
 		}
-		r.Exact = units.GetAssumption(s.unit) == benchmath.AssumeExact || s.unit == "allocs/op" || s.unit == "B/op"
+		exactUnit := units.GetAssumption(s.unit) == benchmath.AssumeExact || s.unit == "allocs/op" || s.unit == "B/op"
 		r.Threshold = opt.Thresholds.For(s.name)
 		r.alpha = alpha
-		assume := benchmath.Assumption(benchmath.AssumeNothing)
-		if r.Exact {
-			assume = benchmath.AssumeExact
-		}
 		thr := benchmath.Thresholds{CompareAlpha: alpha}
 		so := benchmath.NewSample(append([]float64(nil), d.Old.values[s.key]...), &thr)
 		sn := benchmath.NewSample(append([]float64(nil), d.New.values[s.key]...), &thr)
 		r.NOld, r.NNew = len(so.Values), len(sn.Values)
-		r.Old, r.New = assume.Summary(so, conf), assume.Summary(sn, conf)
+		// An exact unit is compared exactly only if the data are exact:
+		// every sample of a side the same value. B/op in particular is often
+		// not (allocations amortized over b.N, pooled buffers, goroutine
+		// start-up): comparing one value of a varying sample would make any
+		// run-to-run wobble a "regression", so such a row is tested like
+		// any other unit, and the summary says why.
+		r.Exact = exactUnit && constant(so.Values) && constant(sn.Values)
+		if exactUnit && !r.Exact {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s is assumed exact but its values vary (OLD %s, NEW %s): compared statistically instead",
+				s.unit, valueRange(so.Values), valueRange(sn.Values)))
+		}
 		if r.Exact {
-			for _, w := range append(r.Old.Warnings, r.New.Warnings...) {
-				r.Warnings = append(r.Warnings, w.Error())
-			}
+			r.Old, r.New = benchmath.AssumeExact.Summary(so, conf), benchmath.AssumeExact.Summary(sn, conf)
 		} else {
+			r.Old, r.New = benchmath.AssumeNothing.Summary(so, conf), benchmath.AssumeNothing.Summary(sn, conf)
 			c := benchmath.AssumeNothing.Compare(so, sn)
 			r.P = c.P
 			for _, w := range c.Warnings {
@@ -407,6 +415,18 @@ func Compare(d *Data, opt Options) (*Report, error) {
 	rep.Rows = rows
 	rep.Notes = notes(d, rows)
 	return rep, nil
+}
+
+// constant reports whether the sorted values are all the same.
+func constant(sorted []float64) bool {
+	return len(sorted) > 0 && sorted[0] == sorted[len(sorted)-1]
+}
+
+func valueRange(sorted []float64) string {
+	if constant(sorted) {
+		return fmt.Sprint(sorted[0])
+	}
+	return fmt.Sprintf("%v…%v", sorted[0], sorted[len(sorted)-1])
 }
 
 // change returns delta = new/old-1 and the cost change: the worsening as a

@@ -310,3 +310,43 @@ func TestConfirm(t *testing.T) {
 		t.Errorf("outcome %v, want pass when the re-run confirms nothing", rep2.Outcome)
 	}
 }
+
+// B/op is exact only while it is constant; a varying B/op is tested.
+func TestExactUnitThatVaries(t *testing.T) {
+	mk := func(bops ...int) string {
+		var b strings.Builder
+		for i, v := range bops {
+			fmt.Fprintf(&b, "BenchmarkA-2 \t 100\t %d ns/op\t %d B/op\t 0 allocs/op\n", 1000+i, v)
+		}
+		return b.String()
+	}
+	old := mk(0, 0, 1585, 0, 996, 0, 0, 1585, 0, 0)
+	new := mk(0, 1585, 1585, 0, 0, 996, 1585, 0, 0, 1585)
+	rep, err := compare(t, old, new, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Rows {
+		switch r.Unit {
+		case "B/op":
+			if r.Exact || r.Verdict != Unchanged || len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "values vary") {
+				t.Errorf("varying B/op: exact %v verdict %v warnings %q", r.Exact, r.Verdict, r.Warnings)
+			}
+		case "allocs/op":
+			if !r.Exact {
+				t.Errorf("constant allocs/op not compared exactly")
+			}
+		}
+	}
+	if rep.Tests != 2 || rep.Outcome != Pass {
+		t.Errorf("tests %d outcome %v, want 2 (sec/op, B/op) and pass", rep.Tests, rep.Outcome)
+	}
+	// Constant on both sides but higher: a regression with no statistics.
+	rep, err = compare(t, mk(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), mk(8, 8, 8, 8, 8, 8, 8, 8, 8, 8), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != Regression {
+		t.Errorf("B/op 0 → 8: outcome %v, want regression", rep.Outcome)
+	}
+}

@@ -47,6 +47,7 @@ func gateCases() []gateCase {
 		{"threshold-override", []string{"-threshold", "impl=scatter/.*/dist=zipf=20", old, td("new-regression.txt")}, 0},
 		{"threshold-default-flag", []string{old, td("new-regression.txt"), "-threshold", "16"}, 0},
 		{"allocs-exact", []string{old, td("new-allocs.txt")}, 1},
+		{"bop-varies", []string{td("old-vary.txt"), td("new-vary.txt")}, 0},
 		{"higher-is-better", []string{old, td("new-tokens.txt")}, 1},
 		{"holm-many-noise", []string{td("old-many.txt"), td("new-many.txt")}, 0},
 		{"too-few-samples", []string{td("old-few.txt"), td("new-few.txt")}, 2},
