@@ -785,7 +785,7 @@ func (pctTicks) Ticks(lo, hi float64) []plot.Tick {
 	t := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range t {
 		if t[i].Label != "" {
-			t[i].Label = strconv.FormatFloat(100*t[i].Value, 'f', -1, 64) + "%"
+			t[i].Label = strconv.FormatFloat(100*t[i].Value, 'g', 4, 64) + "%"
 		}
 	}
 	return t
