@@ -49,44 +49,66 @@ func call(k embgrad.Kernel, c *tcase, start []float32, scratch bool) ([]float32,
 	if err := invoke(k, dst, c.V, c.D, ids, g, c.opt, scratch); err != nil {
 		return nil, err
 	}
-	var errs []error
-	for i, x := range dbuf {
-		if (i < guardLen || i >= guardLen+len(dst)) && math.Float32bits(x) != guardBits {
-			errs = append(errs, fmt.Errorf("wrote outside dst: dst[%d] (len %d) = %v", i-guardLen, len(dst), x))
-			break
+	return dst, errors.Join(wroteOutside(dbuf, len(dst)), modified("gradOut", gbuf, gwant), modifiedIDs(ibuf, iwant))
+}
+
+// wroteOutside returns an error for the first guard element of buf, which
+// guardedFloats made around a window of n, that is no longer the guard.
+func wroteOutside(buf []float32, n int) error {
+	for i, x := range buf {
+		if (i < guardLen || i >= guardLen+n) && math.Float32bits(x) != guardBits {
+			return fmt.Errorf("wrote outside dst: dst[%d] (len %d) = %v", i-guardLen, n, x)
 		}
 	}
-	for i := range gbuf {
-		if math.Float32bits(gbuf[i]) != math.Float32bits(gwant[i]) {
-			errs = append(errs, fmt.Errorf("modified gradOut: element %d (len %d) was %v, now %v", i-guardLen, len(g), gwant[i], gbuf[i]))
-			break
+	return nil
+}
+
+// modified returns an error for the first element of buf, a guarded input
+// named name, that differs from was, its copy before the call.
+func modified(name string, buf, was []float32) error {
+	for i := range buf {
+		if math.Float32bits(buf[i]) != math.Float32bits(was[i]) {
+			return fmt.Errorf("modified %s: element %d (len %d) was %v, now %v", name, i-guardLen, len(buf)-2*guardLen, was[i], buf[i])
 		}
 	}
-	for i := range ibuf {
-		if ibuf[i] != iwant[i] {
-			errs = append(errs, fmt.Errorf("modified ids: ids[%d] (len %d) was %d, now %d", i-guardLen, len(ids), iwant[i], ibuf[i]))
-			break
+	return nil
+}
+
+// modifiedIDs is modified for guarded ids.
+func modifiedIDs(buf, was []int32) error {
+	for i := range buf {
+		if buf[i] != was[i] {
+			return fmt.Errorf("modified ids: ids[%d] (len %d) was %d, now %d", i-guardLen, len(buf)-2*guardLen, was[i], buf[i])
 		}
 	}
-	return dst, errors.Join(errs...)
+	return nil
 }
 
 // invoke makes the call, turning a panic into an error.
-func invoke(k embgrad.Kernel, dst []float32, V, D int, ids []int32, g []float32, opt embgrad.Options, scratch bool) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("kernel panicked on valid input: %v", p)
+func invoke(k embgrad.Kernel, dst []float32, V, D int, ids []int32, g []float32, opt embgrad.Options, scratch bool) error {
+	err := protect(func() error {
+		if scratch {
+			return embgrad.Scratch(k, dst, V, D, ids, g, opt)
 		}
-	}()
-	if scratch {
-		err = embgrad.Scratch(k, dst, V, D, ids, g, opt)
-	} else {
-		err = k.Backward(dst, V, D, ids, g, opt)
-	}
-	if err != nil {
+		return k.Backward(dst, V, D, ids, g, opt)
+	})
+	if err != nil && !errors.Is(err, errPanicked) {
 		return fmt.Errorf("kernel rejected valid input: %w", err)
 	}
-	return nil
+	return err
+}
+
+// errPanicked marks a kernel's panic that protect turned into an error.
+var errPanicked = errors.New("kernel panicked")
+
+// protect runs f, turning a panic into an error wrapping errPanicked.
+func protect(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", errPanicked, p)
+		}
+	}()
+	return f()
 }
 
 // verify runs k on c from start and compares the output with the float64

@@ -1,6 +1,7 @@
 package gradcheck
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -259,50 +260,26 @@ func (c tiedCase) build(rng *rand.Rand) ([]float32, embgrad.TiedArgs) {
 	return dst, a
 }
 
-// tiedGuard is the bit pattern of the guard bands around dst: a NaN no
-// kernel computes.
-const tiedGuard = 0x7fc0dead
-
-// tiedRun calls k on a copy of dst placed between guard bands, converts a
-// panic into an error, and checks that k wrote nothing outside dst and left
-// its inputs unchanged. On success dst holds the result.
-func tiedRun(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) (err error) {
-	const g = 16
-	buf := make([]float32, g+len(dst)+g)
-	for i := range buf {
-		buf[i] = math.Float32frombits(tiedGuard)
-	}
-	out := buf[g : g+len(dst)] // capacity reaches into the guard
-	copy(out, dst)
-	before := a
-	before.IDs, before.GradOut, before.H, before.DZ = slices.Clone(a.IDs), slices.Clone(a.GradOut), slices.Clone(a.H), slices.Clone(a.DZ)
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	err = k.BackwardTied(out, a)
-	for i, x := range buf {
-		if (i < g || i >= g+len(dst)) && math.Float32bits(x) != tiedGuard {
-			return fmt.Errorf("wrote outside dst: guard element %d of %d is %v (error %v)", i, len(buf), x, err)
-		}
-	}
-	switch {
-	case !slices.Equal(a.IDs, before.IDs):
-		return errors.New("modified ids")
-	case !tiedSameBits(a.GradOut, before.GradOut):
-		return errors.New("modified gradOut")
-	case !tiedSameBits(a.H, before.H):
-		return errors.New("modified H")
-	case !tiedSameBits(a.DZ, before.DZ):
-		return errors.New("modified dZ")
+// tiedRun calls k as call does: on copies of dst and of every input, each
+// between guard bands, with a panic turned into an error; a write outside
+// dst or a change to an input is an error. dst then holds the result, also
+// when k returned an error.
+func tiedRun(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) error {
+	dbuf, out := guardedFloats(dst)
+	ibuf, ids := guardedIDs(a.IDs)
+	gbuf, g := guardedFloats(a.GradOut)
+	hbuf, h := guardedFloats(a.H)
+	zbuf, z := guardedFloats(a.DZ)
+	iwas, gwas, hwas, zwas := slices.Clone(ibuf), slices.Clone(gbuf), slices.Clone(hbuf), slices.Clone(zbuf)
+	b := a
+	b.IDs, b.GradOut, b.H, b.DZ = ids, g, h, z
+	err := protect(func() error { return k.BackwardTied(out, b) })
+	if e := cmp.Or(wroteOutside(dbuf, len(dst)), modifiedIDs(ibuf, iwas), modified("gradOut", gbuf, gwas),
+		modified("H", hbuf, hwas), modified("dZ", zbuf, zwas)); e != nil {
+		return e
 	}
 	copy(dst, out)
 	return err
-}
-
-func tiedSameBits(x, y []float32) bool {
-	return slices.EqualFunc(x, y, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) })
 }
 
 // tiedCheck runs k on one case and compares it with the oracle.
@@ -409,8 +386,10 @@ func tiedInvalid(k embgrad.TiedKernel, cfg suite.Config) error {
 			errs = append(errs, fmt.Errorf("%v with %s: no error", c, m.name))
 		case !errors.Is(err, embgrad.ErrInvalidInput):
 			errs = append(errs, fmt.Errorf("%v with %s: error %q does not wrap ErrInvalidInput", c, m.name, err))
-		case !tiedSameBits(dst, before):
-			errs = append(errs, fmt.Errorf("%v with %s: dst changed on error", c, m.name))
+		default:
+			if d := sameBits(dst, before, c.D, "dst before the call"); d != nil {
+				errs = append(errs, fmt.Errorf("%v with %s: dst changed on error: %w", c, m.name, d))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -448,10 +427,8 @@ func tiedDeterministic(k embgrad.TiedKernel, cfg suite.Config) error {
 		if err != nil {
 			return fmt.Errorf("%v, %s: %w", c, names[i], err)
 		}
-		for e := range got {
-			if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
-				return fmt.Errorf("%v, %s: element [%d,%d] = %v, first run gave %v", c, names[i], e/c.D, e%c.D, got[e], want[e])
-			}
+		if err := sameBits(got, want, c.D, "the first run"); err != nil {
+			return fmt.Errorf("%v, %s: %w", c, names[i], err)
 		}
 	}
 	return nil
