@@ -15,7 +15,7 @@ import (
 // trailing margin, so a kernel that writes past len(dst) is caught too.
 const (
 	guardLen   = 16
-	guardBits  = 0x7fc05afe // a quiet NaN whose payload no arithmetic makes
+	guardBits  = 0x7fa05afe // a signalling NaN: arithmetic quiets it, so even guard += x changes its bits
 	guardID    = -0x5afe
 	maxDetails = 4 // failing cases reported in full per check; the rest are counted
 )

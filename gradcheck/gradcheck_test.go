@@ -147,6 +147,7 @@ func TestHarnessCatchesStrayWritesAndPanics(t *testing.T) {
 		want string
 	}{
 		{misbehaving{"writes-past-end", func(dst []float32, _ []int32) { dst[:len(dst)+1][len(dst)] = 0 }}, "wrote outside dst: dst["},
+		{misbehaving{"adds-past-end", func(dst []float32, _ []int32) { dst[:len(dst)+1][len(dst)]++ }}, "wrote outside dst: dst["},
 		{misbehaving{"sorts-ids", func(_ []float32, ids []int32) { slices.Sort(ids) }}, "modified ids"},
 		{misbehaving{"panics", func(_ []float32, ids []int32) {
 			if len(ids) > 3 {
