@@ -450,26 +450,25 @@ load than the kernel.
 	if err != nil {
 		return nil, err
 	}
-	if len(scaling) > 0 {
-		fmt.Fprintf(w, "\n## Scaling with workers\n\nKernels measured at more than one worker count, dist=%s.\n", plotDist(cells))
-		for _, s := range scaling {
-			fmt.Fprintf(w, "\n![scaling](%s)\n", s.name)
-		}
-		svgs = append(svgs, scaling...)
+	roof, err := d.rooflinePlots(cells) // none without BenchmarkMemory
+	if err != nil {
+		return nil, err
 	}
-
-	if len(d.memory.cells) > 0 {
-		roof, err := d.rooflinePlots(cells)
-		if err != nil {
-			return nil, err
+	for _, sec := range []struct {
+		title, intro string
+		plots        []svg
+	}{
+		{"Scaling with workers", "Kernels measured at more than one worker count", scaling},
+		{"Fraction of the roofline", "Every kernel at each worker count", roof},
+	} {
+		if len(sec.plots) == 0 {
+			continue
 		}
-		if len(roof) > 0 {
-			fmt.Fprintf(w, "\n## Fraction of the roofline\n\nEvery kernel at each worker count, dist=%s.\n", plotDist(cells))
-			for _, s := range roof {
-				fmt.Fprintf(w, "\n![roofline](%s)\n", s.name)
-			}
-			svgs = append(svgs, roof...)
+		fmt.Fprintf(w, "\n## %s\n\n%s, dist=%s.\n", sec.title, sec.intro, plotDist(cells))
+		for _, s := range sec.plots {
+			fmt.Fprintf(w, "\n![%s](%s)\n", strings.ToLower(sec.title), s.name)
 		}
+		svgs = append(svgs, sec.plots...)
 	}
 	if len(d.others.cells) > 0 {
 		d.writeOthers(w)
@@ -641,19 +640,6 @@ func groupedBars(title, ylabel string, ticks plot.Ticker, xs []string, series []
 	return render(p, vg.Length(max(480, float64(width)*float64(len(xs)*(len(series)+2))+100)), 320)
 }
 
-// siTicks labels an axis with SI prefixes (1.5M rather than 1500000).
-type siTicks struct{}
-
-func (siTicks) Ticks(lo, hi float64) []plot.Tick {
-	t := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i := range t {
-		if t[i].Label != "" && t[i].Value != 0 {
-			t[i].Label = benchunit.Scale(t[i].Value, benchunit.Decimal)
-		}
-	}
-	return t
-}
-
 // newPlot returns a plot in Liberation Sans, which is metric-compatible
 // with Arial and Helvetica: the SVGs name those as fallbacks (see render),
 // so text laid out with Liberation's metrics fits wherever it is viewed.
@@ -689,7 +675,7 @@ func throughputPlot(title string, tc []bwCell) ([]byte, error) {
 			series = append(series, label(c))
 		}
 	}
-	return groupedBars(title, "tokens/s (median)", siTicks{}, dists, series, func(x, s string) (float64, bool) {
+	return groupedBars(title, "tokens/s (median)", siTicks, dists, series, func(x, s string) (float64, bool) {
 		for _, c := range tc {
 			if c.dist == x && label(c) == s {
 				return median(c.tokensPerSec()), true
@@ -768,7 +754,7 @@ func scalingPlots(cells []bwCell) ([]svg, error) {
 		p.Y.Min, p.Y.Max = 0, top*(1.1+0.07*float64(n)) // room for the legend
 		p.Add(plotter.NewGrid())
 		p.X.Tick.Marker = integerTicks{}
-		p.Y.Tick.Marker = siTicks{}
+		p.Y.Tick.Marker = siTicks
 		data, err := render(p, 420, 300)
 		if err != nil {
 			return nil, err
@@ -778,18 +764,30 @@ func scalingPlots(cells []bwCell) ([]svg, error) {
 	return out, nil
 }
 
-// pctTicks labels a fraction axis in percent.
-type pctTicks struct{}
+// relabel marks an axis with plot's default ticks, labelled by itself.
+type relabel func(float64) string
 
-func (pctTicks) Ticks(lo, hi float64) []plot.Tick {
+func (f relabel) Ticks(lo, hi float64) []plot.Tick {
 	t := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range t {
 		if t[i].Label != "" {
-			t[i].Label = strconv.FormatFloat(100*t[i].Value, 'g', 4, 64) + "%"
+			t[i].Label = f(t[i].Value)
 		}
 	}
 	return t
 }
+
+var (
+	// siTicks labels with SI prefixes (1.5M rather than 1500000).
+	siTicks = relabel(func(v float64) string {
+		if v == 0 {
+			return "0"
+		}
+		return benchunit.Scale(v, benchunit.Decimal)
+	})
+	// pctTicks labels fractions in percent.
+	pctTicks = relabel(func(v float64) string { return strconv.FormatFloat(100*v, 'g', 4, 64) + "%" })
+)
 
 // integerTicks marks whole numbers only (worker counts).
 type integerTicks struct{}
@@ -836,7 +834,7 @@ func (d *reportData) rooflinePlots(cells []bwCell) ([]svg, error) {
 			continue
 		}
 		data, err := groupedBars(fmt.Sprintf("%s, %s: fraction of the copy roofline", mode, dist),
-			"B/s ÷ copy B/s", pctTicks{}, shapes, series, func(x, s string) (float64, bool) {
+			"B/s ÷ copy B/s", pctTicks, shapes, series, func(x, s string) (float64, bool) {
 				f, ok := frac[[2]string{x, s}]
 				return f, ok
 			})
