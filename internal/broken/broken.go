@@ -82,22 +82,28 @@ func (c call) counts() map[int32]int {
 func (c call) add(order []int) {
 	counts := c.counts()
 	for _, i := range order {
-		c.addOne(i, counts)
+		c.addCols(i, counts, 0, c.D)
 	}
 }
 
-func (c call) addOne(i int, counts map[int32]int) {
+// addCols adds position i's columns [lo, hi) into its row.
+func (c call) addCols(i int, counts map[int32]int, lo, hi int) {
 	id := c.ids[i]
 	if c.opt.Skips(id) {
 		return
 	}
-	s := float32(1)
-	if c.opt.ScaleGradByFreq {
-		s = 1 / float32(counts[id])
-	}
-	for j := 0; j < c.D; j++ {
+	s := c.scale(counts[id])
+	for j := lo; j < hi; j++ {
 		c.dst[int(id)*c.D+j] += s * c.gradOut[i*c.D+j]
 	}
+}
+
+// scale is the factor for a row that occurs n times.
+func (c call) scale(n int) float32 {
+	if c.opt.ScaleGradByFreq {
+		return 1 / float32(n)
+	}
+	return 1
 }
 
 func positions(n int) []int {
@@ -172,7 +178,7 @@ func writesBeforeValidating(c call) error {
 		if id < 0 || int(id) >= c.V {
 			return &embgrad.IDError{Pos: i, ID: id, V: c.V}
 		}
-		c.addOne(i, counts)
+		c.addCols(i, counts, 0, c.D)
 	}
 	return nil
 }
@@ -213,10 +219,7 @@ func scalesByRunningCount(c call) error {
 			continue
 		}
 		seen[id]++
-		s := float32(1)
-		if c.opt.ScaleGradByFreq {
-			s = 1 / float32(seen[id])
-		}
+		s := c.scale(seen[id])
 		for j := 0; j < c.D; j++ {
 			c.dst[int(id)*c.D+j] += s * c.gradOut[i*c.D+j]
 		}
@@ -232,17 +235,8 @@ func skipsTail(c call) error {
 	}
 	wide := c.D - c.D%8
 	counts := c.counts()
-	for i, id := range c.ids {
-		if c.opt.Skips(id) {
-			continue
-		}
-		s := float32(1)
-		if c.opt.ScaleGradByFreq {
-			s = 1 / float32(counts[id])
-		}
-		for j := 0; j < wide; j++ {
-			c.dst[int(id)*c.D+j] += s * c.gradOut[i*c.D+j]
-		}
+	for i := range c.ids {
+		c.addCols(i, counts, 0, wide)
 	}
 	return nil
 }
@@ -351,10 +345,7 @@ func sortedSegmentSums(c call) error {
 			end++
 		}
 		if !c.opt.Skips(id) {
-			s := float32(1)
-			if c.opt.ScaleGradByFreq {
-				s = 1 / float32(end-start)
-			}
+			s := c.scale(end - start)
 			clear(sum)
 			for _, i := range p[start:end] {
 				for j := range sum {
@@ -414,10 +405,7 @@ func (w workerDependent) Backward(dst []float32, V, D int, ids []int32, gradOut 
 				row = make([]float32, D)
 				partial[id] = row
 			}
-			s := float32(1)
-			if opt.ScaleGradByFreq {
-				s = 1 / float32(counts[id])
-			}
+			s := c.scale(counts[id])
 			for j := range row {
 				row[j] += s * gradOut[i*D+j]
 			}
@@ -448,17 +436,8 @@ func (k columnBlocks) Backward(dst []float32, V, D int, ids []int32, gradOut []f
 	counts := c.counts()
 	for w := 0; w < k.workers; w++ {
 		lo, hi := w*D/k.workers, (w+1)*D/k.workers
-		for i, id := range ids {
-			if opt.Skips(id) {
-				continue
-			}
-			s := float32(1)
-			if opt.ScaleGradByFreq {
-				s = 1 / float32(counts[id])
-			}
-			for j := lo; j < hi; j++ {
-				dst[int(id)*D+j] += s * gradOut[i*D+j]
-			}
+		for i := range ids {
+			c.addCols(i, counts, lo, hi)
 		}
 	}
 	return nil
