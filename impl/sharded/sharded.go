@@ -1,54 +1,66 @@
-// Package sharded is the parallel kernel. Its workers split the columns of
-// the table, not the rows or the positions: worker w owns the column block
-// [c₀, c₁) of every row and runs the whole reference loop on that block,
+// Package sharded is the parallel kernel. Its result, for every worker
+// count, is
 //
-//	for i, id := range ids {            // every worker, in position order
-//		if opt.Skips(id) {
-//			continue
-//		}
-//		s := float32(1) // 1/count(id) with ScaleGradByFreq
-//		for j := c₀; j < c₁; j++ {   // only its own columns
-//			dst[int(id)*D+j] += s * gradOut[i*D+j]
-//		}
-//	}
+//	K := max(256, ⌈len(ids)/64⌉)
+//	for each row v named c times (padding skipped):
+//		s := float32(1) // 1/c with ScaleGradByFreq
+//		if c ≤ K:       // one unit of work: the reference loop's order
+//			for each position i of v, in order: dst[v*D+j] += s * gradOut[i*D+j]
+//		else:           // a hot row: one unit per K consecutive occurrences
+//			for each group q of K positions of v: p_q[j] = Σ s * gradOut[i*D+j], in order
+//			for each q in order: dst[v*D+j] += p_q[j]
 //
-// Why columns:
+// The units are cut into contiguous parts of about equal cost, which the
+// workers claim one at a time. A part walks all positions in order and adds
+// those that fall in its units, into dst or into a group's partial row;
+// once all parts are done, each hot row adds its partial rows.
 //
-//   - Skew costs nothing. Every worker does len(ids)·(c₁−c₀) adds whatever
-//     the ids are, so a Zipf-skewed or all-same stream is shared as evenly as
-//     a uniform one. Splitting rows (PyTorch's CPU kernel: every thread
-//     rescans all ids and keeps those it owns) serialises a hot row on one
-//     thread; splitting positions needs private partial tables and a merge.
-//   - Determinism is free. Each element of dst receives its terms in position
-//     order, one rounding per term, whatever the number of workers, so the
-//     result is bitwise identical for every worker count (and to the
-//     reference loop). No element has two writers, so there are no atomics
-//     or locks, only the wait for the workers at the end.
-//   - Each worker reads only its slice of gradOut and dst, so the memory
-//     traffic is that of the serial loop, shared.
+// Why this way:
 //
-// The cost is that every worker walks all ids, which is cheap next to the
-// D/workers columns it adds per position. Blocks are whole multiples of 16
-// float32 (a 64-byte cache line), so workers do not write the same line more
-// than at block edges; a table narrower than 32 columns therefore runs on one
-// worker, as does a call too small to repay starting goroutines.
+//   - Skew costs nothing. A unit reads at most K gradient rows, so the head
+//     of a Zipf stream or an all-same stream is cut into as many even pieces
+//     as a uniform one. PyTorch's CPU kernel, where every thread rescans all
+//     ids for the rows it owns, leaves a hot row to one thread.
+//   - Deterministic for free. The units, and the order of the sums within
+//     them, depend on the batch alone (ids and K, never the worker count),
+//     so the result is bitwise identical for every worker count. No element
+//     has two writers: no atomics or locks on the hot path, only one atomic
+//     add per part a worker claims.
+//   - Every worker reads whole rows, in position order: the gradient is a
+//     forward stream, as in the reference loop, and one worker is the
+//     serial loop. Giving each worker a block of columns instead (every
+//     worker walks all positions but only its slice of each row) also makes
+//     determinism free and ignores skew, but on the 2-core EPYC machine of
+//     issue 3, two half-width passes over a GPT-2 batch took 2.3× as long as
+//     one full pass: a worker reading half of every row paid for nearly all
+//     of it, and two workers were no faster than one.
 //
-// BackwardScratch clears dst in parallel first, each worker one contiguous
-// range of rows (a GPT-2 gradient is 154 MB, and the clear is most of the
-// time), then accumulates by columns as Backward does.
+// Rows named at most K times (all rows, unless the batch repeats one more
+// than 256 times) are summed in position order, bit for bit like the
+// reference loop; a hot row's sum is grouped.
+//
+// Counting rows uses a table of V entries, pooled and reset where touched,
+// so a call costs O(len(ids)) besides the adds, not O(V).
+//
+// BackwardScratch clears dst in parallel first, in contiguous chunks (a
+// GPT-2 gradient is 154 MB, and the clear is most of the time; chunks of at
+// least 32 MB let Go's clear use non-temporal stores), then accumulates as
+// Backward does.
 package sharded
 
 import (
+	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/embgrad/embgrad"
-	"github.com/embgrad/embgrad/internal/rowcount"
+	"github.com/embgrad/embgrad/impl/scatter"
 	"github.com/embgrad/embgrad/internal/vec"
 )
 
-// Kernel is the column-sharded parallel kernel. The zero value uses
-// GOMAXPROCS workers; WithWorkers sets another count.
+// Kernel is the parallel kernel. The zero value uses GOMAXPROCS workers;
+// WithWorkers sets another count.
 type Kernel struct {
 	workers int // 0: runtime.GOMAXPROCS(0) at each call
 }
@@ -67,24 +79,27 @@ func (Kernel) WithWorkers(n int) embgrad.Kernel {
 	return Kernel{workers: max(n, 1)}
 }
 
-// workerCount is the number of workers a call may use.
-func (k Kernel) workerCount() int {
-	if k.workers > 0 {
-		return k.workers
-	}
-	return runtime.GOMAXPROCS(0)
-}
-
 const (
-	// lane is the narrowest column block: one 64-byte cache line of float32.
-	lane = 16
-	// minWork is the number of float32 adds (or clears) below which a call
-	// runs on the calling goroutine alone.
+	// minWork is the number of float32 operations (adds, or clears) below
+	// which a job runs on the calling goroutine alone.
 	minWork = 1 << 15
+	// partsPerWorker is how many parts each worker's share of a job is cut
+	// into, so that a worker the OS deschedules holds up the others by at
+	// most one part.
+	partsPerWorker = 2
+	// minGroup is the least K, the number of occurrences above which a row
+	// is summed in groups; maxGroups bounds the number of groups.
+	minGroup, maxGroups = 256, 64
+	// maxLen is the longest batch whose counts fit the int32 table; longer
+	// ones (8 GiB of ids) go to the scatter kernel.
+	maxLen = math.MaxInt32
 )
 
 // Backward implements embgrad.Kernel.
 func (k Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error {
+	if len(ids) > maxLen {
+		return scatter.Kernel{}.Backward(dst, V, D, ids, gradOut, opt)
+	}
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
@@ -94,79 +109,235 @@ func (k Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32
 
 // BackwardScratch implements embgrad.ScratchKernel.
 func (k Kernel) BackwardScratch(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error {
+	if len(ids) > maxLen {
+		return embgrad.Scratch(scatter.Kernel{}, dst, V, D, ids, gradOut, opt)
+	}
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
-	n := k.clearWorkers(len(dst))
-	parallel(n, func(w int) {
-		lo, hi := split(len(dst), n, w, lane)
-		clear(dst[lo:hi])
+	n := k.goroutines(len(dst))
+	parts := n * partsPerWorker
+	if n == 1 {
+		parts = 1
+	}
+	parallel(n, parts, func(p int) {
+		clear(dst[len(dst)*p/parts : len(dst)*(p+1)/parts])
 	})
 	k.accumulate(dst, V, D, ids, gradOut, opt)
 	return nil
 }
 
-// clearWorkers is the number of row ranges dst is cleared in.
-func (k Kernel) clearWorkers(size int) int {
-	return max(min(k.workerCount(), size/minWork), 1)
+// goroutines is the number of goroutines for a job of work float32
+// operations.
+func (k Kernel) goroutines(work int) int {
+	n := k.workers
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return max(min(n, work/minWork), 1)
 }
+
+// unit is one piece of the reduction: the positions of a row named at most
+// K times, summed into dst, or a group of K positions of a hot row, summed
+// into partial row slot.
+type unit struct {
+	count int32   // positions
+	hot   int32   // index in plan.hot, or −1
+	slot  int32   // partial row of a group
+	s     float32 // scale
+}
+
+// hotRow is a row summed in groups: units first … first+n−1.
+type hotRow struct {
+	row, first, n int32
+}
+
+// plan is one call's units and parts.
+type plan struct {
+	// unit[v] is 1 + the index of row v's first unit; all zero between
+	// calls. While the plan is built it holds counts.
+	unit    []int32
+	rows    []int32 // the rows named, in order of first occurrence
+	units   []unit
+	hot     []hotRow
+	cuts    []int   // part p is units [cuts[p], cuts[p+1])
+	seen    []int32 // per part and hot row: occurrences walked so far
+	partial []float32
+}
+
+var plans = sync.Pool{New: func() any { return new(plan) }}
 
 // accumulate is Backward on validated input.
 func (k Kernel) accumulate(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) {
-	var counts *rowcount.Counts
-	if opt.ScaleGradByFreq {
-		counts = rowcount.Acquire(V, ids, opt)
-		defer counts.Release()
+	pl := plans.Get().(*plan)
+	defer plans.Put(pl)
+	K := max(minGroup, (len(ids)+maxGroups-1)/maxGroups)
+	pl.build(V, ids, opt, K)
+	defer pl.reset()
+
+	var work int
+	for _, u := range pl.units {
+		work += int(u.count)
 	}
-	n := k.columnWorkers(D, len(ids))
-	parallel(n, func(w int) {
-		c0, c1 := split(D, n, w, lane)
-		addColumns(dst, D, c0, c1, ids, gradOut, opt, counts)
+	n := k.goroutines(work * D)
+	parts := min(n*partsPerWorker, len(pl.units))
+	if n == 1 {
+		parts = min(1, len(pl.units))
+	}
+	pl.cut(parts)
+	slots := 0
+	for _, h := range pl.hot {
+		slots += int(h.n)
+	}
+	if cap(pl.partial) < slots*D {
+		pl.partial = make([]float32, slots*D)
+	}
+	pl.seen = grow(pl.seen, parts*len(pl.hot))
+	partial := pl.partial[:slots*D]
+	parallel(n, parts, func(p int) {
+		lo, hi := pl.cuts[p], pl.cuts[p+1]
+		seen := pl.seen[p*len(pl.hot) : (p+1)*len(pl.hot)]
+		clear(seen)
+		for _, u := range pl.units[lo:hi] {
+			if u.hot >= 0 {
+				clear(partial[int(u.slot)*D : int(u.slot)*D+D])
+			}
+		}
+		for i, id := range ids {
+			f := int(pl.unit[id]) - 1 // −1 for padding
+			if f < 0 {
+				continue
+			}
+			u := pl.units[f]
+			var row []float32
+			if u.hot < 0 {
+				if f < lo || f >= hi {
+					continue
+				}
+				row = dst[int(id)*D : int(id)*D+D]
+			} else {
+				f += int(seen[u.hot]) / K
+				seen[u.hot]++
+				if f < lo || f >= hi {
+					continue
+				}
+				u = pl.units[f]
+				row = partial[int(u.slot)*D : int(u.slot)*D+D]
+			}
+			if g := gradOut[i*D : i*D+D]; u.s == 1 {
+				vec.Add(row, g)
+			} else {
+				vec.AddScaled(row, g, u.s)
+			}
+		}
 	})
+	for _, h := range pl.hot {
+		row := dst[int(h.row)*D : int(h.row)*D+D]
+		for _, u := range pl.units[h.first : h.first+h.n] {
+			vec.Add(row, partial[int(u.slot)*D:int(u.slot)*D+D])
+		}
+	}
 }
 
-// columnWorkers is the number of column blocks for a call: at most one per
-// worker and per cache line of a row, and one for a small call.
-func (k Kernel) columnWorkers(D, N int) int {
-	return max(min(k.workerCount(), D/lane, N*D/minWork), 1)
-}
-
-// addColumns runs the reference loop on columns [c0, c1) of every row.
-func addColumns(dst []float32, D, c0, c1 int, ids []int32, gradOut []float32, opt embgrad.Options, counts *rowcount.Counts) {
-	for i, id := range ids {
+// build counts the rows of ids and makes their units, rows named more than
+// K times cut into groups of K.
+func (pl *plan) build(V int, ids []int32, opt embgrad.Options, K int) {
+	if len(pl.unit) < V {
+		pl.unit = make([]int32, V)
+	}
+	pl.rows, pl.units, pl.hot = pl.rows[:0], pl.units[:0], pl.hot[:0]
+	for _, id := range ids {
 		if opt.Skips(id) {
 			continue
 		}
-		row := dst[int(id)*D+c0 : int(id)*D+c1]
-		g := gradOut[i*D+c0 : i*D+c1]
-		if counts != nil {
-			vec.AddScaled(row, g, counts.Scale(id))
-		} else {
-			vec.Add(row, g)
+		if pl.unit[id] == 0 {
+			pl.rows = append(pl.rows, id)
+		}
+		pl.unit[id]++
+	}
+	var slots int32
+	for _, v := range pl.rows {
+		c := int(pl.unit[v])
+		s := float32(1)
+		if opt.ScaleGradByFreq {
+			s = 1 / float32(c) // the rounding of rowcount.Counts.Scale
+		}
+		pl.unit[v] = int32(len(pl.units) + 1)
+		if c <= K {
+			pl.units = append(pl.units, unit{count: int32(c), hot: -1, s: s})
+			continue
+		}
+		h := hotRow{row: v, first: int32(len(pl.units))}
+		for g := 0; g < c; g += K {
+			pl.units = append(pl.units, unit{count: int32(min(K, c-g)), hot: int32(len(pl.hot)), slot: slots, s: s})
+			slots++
+		}
+		h.n = int32(len(pl.units)) - h.first
+		pl.hot = append(pl.hot, h)
+	}
+}
+
+// reset clears the entries of the V-sized table that build set.
+func (pl *plan) reset() {
+	for _, v := range pl.rows {
+		pl.unit[v] = 0
+	}
+}
+
+// cut cuts pl.units into parts contiguous parts of about equal cost,
+// counting the gradient rows each unit reads, and for a row of dst one
+// more read and write.
+func (pl *plan) cut(parts int) {
+	cost := func(u unit) int {
+		if u.hot < 0 {
+			return int(u.count) + 2
+		}
+		return int(u.count)
+	}
+	total := 0
+	for _, u := range pl.units {
+		total += cost(u)
+	}
+	pl.cuts = append(pl.cuts[:0], 0)
+	done := 0
+	for i, u := range pl.units {
+		done += cost(u)
+		for len(pl.cuts) < parts && done*parts >= total*len(pl.cuts) {
+			pl.cuts = append(pl.cuts, i+1)
 		}
 	}
+	for len(pl.cuts) <= parts {
+		pl.cuts = append(pl.cuts, len(pl.units))
+	}
 }
 
-// split returns the w-th of n contiguous parts of [0, size), with inner
-// boundaries on multiples of align.
-func split(size, n, w, align int) (lo, hi int) {
-	units := (size + align - 1) / align
-	lo = min(units*w/n*align, size)
-	hi = min(units*(w+1)/n*align, size)
-	return lo, hi
+// grow returns s with length n, reallocated if too short.
+func grow(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
 }
 
-// parallel runs f(0), …, f(n-1) on n goroutines (the caller's among them)
-// and returns when all have.
-func parallel(n int, f func(w int)) {
+// parallel runs f(0), …, f(parts−1) on n goroutines, the caller's among
+// them. The goroutines claim parts in order from a shared counter.
+func parallel(n, parts int, f func(p int)) {
 	if n == 1 {
-		f(0)
+		for p := range parts {
+			f(p)
+		}
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 1; w < n; w++ {
-		wg.Go(func() { f(w) })
+	var next atomic.Int64
+	work := func() {
+		for p := int(next.Add(1) - 1); p < parts; p = int(next.Add(1) - 1) {
+			f(p)
+		}
 	}
-	f(0)
+	var wg sync.WaitGroup
+	for range n - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/bench"
+	"github.com/embgrad/embgrad/impl/scatter"
 	"github.com/embgrad/embgrad/reference"
 )
 
@@ -36,7 +37,7 @@ func floats(rng *rand.Rand, n int) []float32 {
 func TestWorkerCounts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, s := range []struct{ V, D, N int }{
-		{5000, 16, 4096}, {5000, 33, 4096}, {3000, 48, 4096}, {2000, 130, 2048}, {1000, 768, 512},
+		{5000, 16, 16384}, {5000, 33, 8192}, {3000, 48, 8192}, {2000, 130, 2048}, {1000, 768, 512},
 	} {
 		for _, dist := range []bench.Dist{bench.Zipf, bench.Same} {
 			for _, opt := range []embgrad.Options{
@@ -52,8 +53,8 @@ func TestWorkerCounts(t *testing.T) {
 				var first [2][]float32 // accumulate and scratch results of 1 worker
 				for _, w := range []int{1, 2, 3, 4, 7} {
 					k := Kernel{}.WithWorkers(w).(Kernel)
-					if want := min(w, s.D/lane); k.columnWorkers(s.D, s.N) != want {
-						t.Fatalf("%s: %d workers: %d column blocks, want %d", name, w, k.columnWorkers(s.D, s.N), want)
+					if n := k.goroutines(s.N * s.D); n != w {
+						t.Fatalf("%s: %d workers: %d goroutines", name, w, n)
 					}
 					for m, run := range []func([]float32, int, int, []int32, []float32, embgrad.Options) error{k.Backward, k.BackwardScratch} {
 						dst := append([]float32(nil), base...)
@@ -87,21 +88,29 @@ func TestWorkerCounts(t *testing.T) {
 	}
 }
 
-// TestSplit checks that the parts cover [0, size) in order, with inner
-// boundaries aligned.
-func TestSplit(t *testing.T) {
-	for _, size := range []int{0, 1, 15, 16, 17, 33, 768, 1000} {
-		for n := 1; n <= 7; n++ {
-			next := 0
-			for w := range n {
-				lo, hi := split(size, n, w, lane)
-				if lo != next || hi < lo || (hi != size && hi%lane != 0) {
-					t.Fatalf("split(%d, %d, %d) = [%d, %d) after %d", size, n, w, lo, hi, next)
-				}
-				next = hi
-			}
-			if next != size {
-				t.Fatalf("split(%d, %d, ·) ends at %d", size, n, next)
+// TestColdRowsInPositionOrder checks that rows named at most K times are
+// summed in position order, to the bits of the reference loop, beside hot
+// rows or not.
+func TestColdRowsInPositionOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	const V, D, N = 3000, 40, 8192 // K = 256
+	for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf, bench.Text} {
+		ids, g := ids(t, dist, V, N, rng.Uint64()), floats(rng, N*D)
+		count := make([]int, V)
+		for _, id := range ids {
+			count[id]++
+		}
+		want := floats(rng, V*D)
+		got := append([]float32(nil), want...)
+		if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, embgrad.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := (Kernel{}).WithWorkers(3).Backward(got, V, D, ids, g, embgrad.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if count[i/D] <= minGroup && math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: element (%d, %d) = %v, the reference loop gives %v", dist, i/D, i%D, got[i], want[i])
 			}
 		}
 	}
