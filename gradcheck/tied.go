@@ -87,28 +87,32 @@ func tiedParam(k, V, D int) string {
 	return fmt.Sprintf("dP[%d,%d]", k/D, k%D)
 }
 
-// tiedLossOf returns the loss as a function of E ‖ P (or of E alone for a
-// sinusoidal model) and that starting point.
-func tiedLossOf(m reference.TiedModel, E, P []float64, b reference.TiedBatch) (func([]float64) float64, []float64) {
-	n := len(E)
-	if m.Sinusoidal {
-		return func(x []float64) float64 { return m.Loss(x, P, b) }, slices.Clone(E)
+// fdProblem builds s and returns its loss as a function of E ‖ P (of E
+// alone for sinusoidal positions), that starting point, and the analytic
+// gradient there, which must give sinusoidal positions nothing.
+func (s tiedModel) fdProblem(rng *rand.Rand) (f func([]float64) float64, x, grad []float64, err error) {
+	m, E, P, b := s.build(rng)
+	dE, dP := m.Grad(E, P, b)
+	if err := tiedNoPositionGrad(m, dP); err != nil {
+		return nil, nil, nil, fmt.Errorf("%v: %w", s, err)
 	}
-	return func(x []float64) float64 { return m.Loss(x[:n], x[n:], b) }, slices.Concat(E, P)
+	grad = slices.Concat(dE, dP)
+	if m.Sinusoidal {
+		return func(x []float64) float64 { return m.Loss(x, P, b) }, slices.Clone(E), grad, nil
+	}
+	n := len(E)
+	return func(x []float64) float64 { return m.Loss(x[:n], x[n:], b) }, slices.Concat(E, P), grad, nil
 }
 
 func tiedFDEntries(cfg suite.Config) error {
 	var errs []error
 	for _, s := range []tiedModel{{5, 3, 4, 7, false}, {5, 3, 4, 7, true}, {3, 2, 2, 4, false}} {
-		m, E, P, b := s.build(tiedRand(cfg, 1))
-		dE, dP := m.Grad(E, P, b)
-		if err := tiedNoPositionGrad(m, dP); err != nil {
-			errs = append(errs, fmt.Errorf("%v: %w", s, err))
+		f, x, want, err := s.fdProblem(tiedRand(cfg, 1))
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		f, x := tiedLossOf(m, E, P, b)
 		got := fd.Gradient(nil, f, x, &fd.Settings{Formula: fd.Central})
-		want := slices.Concat(dE, dP)
 		bad, first := 0, ""
 		for k := range got {
 			if d := math.Abs(got[k] - want[k]); !(d <= tiedFDTol*(1+math.Abs(want[k]))) {
@@ -145,14 +149,11 @@ func tiedFDDirections(cfg suite.Config) error {
 	var errs []error
 	for _, s := range shapes {
 		rng := tiedRand(cfg, 2)
-		m, E, P, b := s.build(rng)
-		dE, dP := m.Grad(E, P, b)
-		if err := tiedNoPositionGrad(m, dP); err != nil {
-			errs = append(errs, fmt.Errorf("%v: %w", s, err))
+		f, x, grad, err := s.fdProblem(rng)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		f, x := tiedLossOf(m, E, P, b)
-		grad := slices.Concat(dE, dP)
 		for d := range dirs {
 			u := make([]float64, len(x))
 			for k := range u {
