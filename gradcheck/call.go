@@ -136,26 +136,6 @@ func verified(k embgrad.Kernel, c *tcase, start []float32, scratch bool) ([]floa
 	return got, want, want.Check(got)
 }
 
-// sameBits returns nil if got and want are bitwise identical, else the
-// first differing (row, col); what names want's origin.
-func sameBits(got, want []float32, D int, what string) error {
-	first, n := -1, 0
-	for k := range got {
-		if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
-			if first < 0 {
-				first = k
-			}
-			n++
-		}
-	}
-	if first < 0 {
-		return nil
-	}
-	g, w := got[first], want[first]
-	return fmt.Errorf("row %d col %d: got %v (bits %#08x), %s gave %v (bits %#08x); %d element(s) differ",
-		first/D, first%D, g, math.Float32bits(g), what, w, math.Float32bits(w), n)
-}
-
 // report collects one check's failures, each naming the subject (the
 // kernel, or the oracle), the case and the seed with how to reproduce it.
 type report struct {

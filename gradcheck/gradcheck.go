@@ -154,7 +154,7 @@ func checkExact(k embgrad.Kernel, cfg Config, r *report) {
 		}
 		got, err := call(k, c, c.dst, false)
 		if err == nil {
-			err = sameBits(got, c.dst, D, "the initial dst (gradOut is zero)")
+			err = suite.SameBits(got, c.dst, D, "(the initial dst: gradOut is zero)")
 		}
 		r.fail(c, err)
 	}
@@ -249,7 +249,7 @@ func checkRepeat(k embgrad.Kernel, cfg Config, r *report) {
 		if err == nil {
 			var again []float32
 			if again, err = call(k, c, c.dst, false); err == nil {
-				err = sameBits(again, first, c.D, "the first of two identical calls")
+				err = suite.SameBits(again, first, c.D, "(the first of two identical calls)")
 			}
 		}
 		r.fail(c, err)
@@ -267,7 +267,7 @@ func checkWorkers(k embgrad.Kernel, cfg Config, r *report) {
 		for _, n := range []int{2, 3, 4, 7} {
 			got, err := call(p.WithWorkers(n), c, c.dst, false)
 			if err == nil {
-				err = sameBits(got, one, c.D, "WithWorkers(1)")
+				err = suite.SameBits(got, one, c.D, "(WithWorkers(1))")
 			}
 			if err != nil {
 				r.fail(c, fmt.Errorf("WithWorkers(%d): %w", n, err))

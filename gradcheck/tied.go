@@ -388,7 +388,7 @@ func tiedInvalid(k embgrad.TiedKernel, cfg suite.Config) error {
 		case !errors.Is(err, embgrad.ErrInvalidInput):
 			errs = append(errs, fmt.Errorf("%v with %s: error %q does not wrap ErrInvalidInput", c, m.name, err))
 		default:
-			if d := sameBits(dst, before, c.D, "dst before the call"); d != nil {
+			if d := suite.SameBits(dst, before, c.D, "(dst before the call)"); d != nil {
 				errs = append(errs, fmt.Errorf("%v with %s: dst changed on error: %w", c, m.name, d))
 			}
 		}
@@ -428,7 +428,7 @@ func tiedDeterministic(k embgrad.TiedKernel, cfg suite.Config) error {
 		if err != nil {
 			return fmt.Errorf("%v, %s: %w", c, names[i], err)
 		}
-		if err := sameBits(got, want, c.D, "the first run"); err != nil {
+		if err := suite.SameBits(got, want, c.D, "(the first run)"); err != nil {
 			return fmt.Errorf("%v, %s: %w", c, names[i], err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/internal/suite"
 	"github.com/embgrad/embgrad/reference"
 )
 
@@ -102,7 +103,7 @@ func unchangedIDs(got, orig []int32) error {
 }
 
 func unchanged(name string, got, orig []float32) error {
-	if i := firstDiff(got, orig); i >= 0 {
+	if i := suite.FirstDiff(got, orig); i >= 0 {
 		return &violation{changedInput, fmt.Sprintf("changed %s[%d] from %v to %v", name, i, orig[i], got[i])}
 	}
 	return nil
@@ -122,42 +123,6 @@ func protect(f func() error) (err error) {
 // ints formats a list of ids or indices.
 func ints[T int | int32](x []T) string {
 	return list(len(x), func(i int) string { return strconv.Itoa(int(x[i])) })
-}
-
-// firstDiff returns the first index where a and b differ bit for bit, or
-// -1. Slices of different lengths differ at the shorter length.
-func firstDiff(a, b []float32) int {
-	for i := range min(len(a), len(b)) {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return i
-		}
-	}
-	if len(a) != len(b) {
-		return min(len(a), len(b))
-	}
-	return -1
-}
-
-// sameBits returns nil if got and want are bit-for-bit equal, else an error
-// naming the first differing (row, col) of width D, both values, what want
-// is, and how many elements differ.
-func sameBits(got, want []float32, D int, wantIs string) error {
-	i := firstDiff(got, want)
-	if i < 0 {
-		return nil
-	}
-	if i >= len(got) || i >= len(want) {
-		return fmt.Errorf("got %d elements, want %d (%s)", len(got), len(want), wantIs)
-	}
-	D = max(D, 1) // invalid cases may have D ≤ 0
-	n := 0
-	for k := i; k < len(got); k++ {
-		if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
-			n++
-		}
-	}
-	return fmt.Errorf("row %d col %d: got %v (bits %#08x), want %v (bits %#08x) %s; %d element(s) differ",
-		i/D, i%D, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]), wantIs, n)
 }
 
 // Verify runs k.Backward on c and checks the outcome. For valid input the
@@ -188,7 +153,7 @@ func verify(f backward, c Case) error {
 	case !errors.Is(err, embgrad.ErrInvalidInput):
 		return fmt.Errorf("error %q for invalid input does not wrap embgrad.ErrInvalidInput", err)
 	}
-	if d := sameBits(got, c.Dst, c.D, "unchanged"); d != nil {
+	if d := suite.SameBits(got, c.Dst, c.D, "unchanged"); d != nil {
 		return fmt.Errorf("returned %q but changed dst: %w", err, d)
 	}
 	return nil

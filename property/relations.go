@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/internal/suite"
 	"github.com/embgrad/embgrad/reference"
 )
 
@@ -49,7 +50,7 @@ func compare(k embgrad.Kernel, a, b Case, how string) error {
 	if err != nil {
 		return err
 	}
-	if err := sameBits(got, want, a.D, "as on the case itself"); err != nil {
+	if err := suite.SameBits(got, want, a.D, "as on the case itself"); err != nil {
 		return fmt.Errorf("%s changed the result: %w", how, err)
 	}
 	return nil
@@ -91,7 +92,7 @@ func batchSplit(k embgrad.Kernel, c Case) error {
 	if err != nil {
 		return err
 	}
-	if err := sameBits(afterB, whole, c.D, "adding the whole batch at once"); err != nil {
+	if err := suite.SameBits(afterB, whole, c.D, "adding the whole batch at once"); err != nil {
 		return fmt.Errorf("adding A (ids=%s) then B (ids=%s): %w", ints(a.IDs), ints(b.IDs), err)
 	}
 	return nil
@@ -125,7 +126,7 @@ func linearity(k embgrad.Kernel, c Case) error {
 	for i := range want {
 		want[i] = c.Dst[i] + a*x[i] + b*y[i]
 	}
-	if err := sameBits(got, want, c.D, fmt.Sprintf("= dst + %v·backward(0, G) + %v·backward(0, H)", a, b)); err != nil {
+	if err := suite.SameBits(got, want, c.D, fmt.Sprintf("= dst + %v·backward(0, G) + %v·backward(0, H)", a, b)); err != nil {
 		return fmt.Errorf("backward(dst, %v·G + %v·H) with H=%s: %w", a, b, rows(H, c.D), err)
 	}
 	return nil
@@ -158,7 +159,7 @@ func relabel(k embgrad.Kernel, c Case) error {
 	for v, pv := range perm {
 		copy(want[pv*c.D:(pv+1)*c.D], out[v*c.D:(v+1)*c.D])
 	}
-	if err := sameBits(got, want, c.D, "(the original result, rows renamed)"); err != nil {
+	if err := suite.SameBits(got, want, c.D, "(the original result, rows renamed)"); err != nil {
 		return fmt.Errorf("renaming row v to perm[v], perm=%s: %w", ints(perm), err)
 	}
 	return nil
@@ -181,7 +182,7 @@ func scalePow2(k embgrad.Kernel, c Case) error {
 	if err != nil {
 		return err
 	}
-	if err := sameBits(got, scaled(out, f), c.D, fmt.Sprintf("(2^%d × the result on the case)", e)); err != nil {
+	if err := suite.SameBits(got, scaled(out, f), c.D, fmt.Sprintf("(2^%d × the result on the case)", e)); err != nil {
 		return fmt.Errorf("scaling dst and gradOut by 2^%d: %w", e, err)
 	}
 	return nil
@@ -213,7 +214,7 @@ func zeroGrad(k embgrad.Kernel, c Case) error {
 	if err != nil {
 		return err
 	}
-	if err := sameBits(got, c.Dst, c.D, "(dst before the call)"); err != nil {
+	if err := suite.SameBits(got, c.Dst, c.D, "(dst before the call)"); err != nil {
 		return fmt.Errorf("zero gradOut changed dst: %w", err)
 	}
 	return nil
@@ -236,7 +237,7 @@ func untouched(k embgrad.Kernel, c Case) error {
 			what = "padding"
 		}
 		row := v * c.D
-		if err := sameBits(got[row:row+c.D], c.Dst[row:row+c.D], c.D, "(unchanged)"); err != nil {
+		if err := suite.SameBits(got[row:row+c.D], c.Dst[row:row+c.D], c.D, "(unchanged)"); err != nil {
 			return fmt.Errorf("%s row %d changed: %w", what, v, err)
 		}
 	}
@@ -268,7 +269,7 @@ func deterministic(k embgrad.Kernel, c Case) error {
 		if err != nil {
 			return err
 		}
-		if err := sameBits(got, first, c.D, "(the first call)"); err != nil {
+		if err := suite.SameBits(got, first, c.D, "(the first call)"); err != nil {
 			return fmt.Errorf("call %d differs: %w", n, err)
 		}
 	}
@@ -289,7 +290,7 @@ func workers(p embgrad.Parallel, c Case) error {
 		if err != nil {
 			return fmt.Errorf("WithWorkers(%d): %w", n, err)
 		}
-		if err := sameBits(got, first, c.D, fmt.Sprintf("(with %d worker)", workerCounts[0])); err != nil {
+		if err := suite.SameBits(got, first, c.D, fmt.Sprintf("(with %d worker)", workerCounts[0])); err != nil {
 			return fmt.Errorf("WithWorkers(%d): %w", n, err)
 		}
 	}

@@ -214,7 +214,7 @@ func tiedSumOfParts(k embgrad.TiedKernel, c tiedCase) string {
 	if parts, err = tiedCall(k, parts, out); err != nil {
 		return "output part: " + err.Error()
 	}
-	if err := sameBits(whole, parts, c.D, "(the input part, then the output part)"); err != nil {
+	if err := suite.SameBits(whole, parts, c.D, "(the input part, then the output part)"); err != nil {
 		return "whole call: " + err.Error()
 	}
 	return ""
@@ -314,7 +314,7 @@ func tiedZeroDZ(k embgrad.TiedKernel, c tiedCase) string {
 		if err != nil {
 			return "untied Backward: " + err.Error()
 		}
-		if err := sameBits(got, want, c.D, "(untied Backward)"); err != nil {
+		if err := suite.SameBits(got, want, c.D, "(untied Backward)"); err != nil {
 			return "tied with dZ = 0: " + err.Error()
 		}
 	}
@@ -379,7 +379,7 @@ func tiedSinusoidal(k embgrad.TiedKernel, mc tiedModelCase) string {
 		for i, g := range grad {
 			E32[i] -= 0.5 * g
 		}
-		if err := sameBits(table, want, mc.D, "(sinusoidal)"); err != nil {
+		if err := suite.SameBits(table, want, mc.D, "(sinusoidal)"); err != nil {
 			return fmt.Sprintf("step %d changed the position table: %v", step, err)
 		}
 	}

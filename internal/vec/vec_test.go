@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+
+	"github.com/embgrad/embgrad/internal/suite"
 )
 
 // special holds values whose handling must not depend on the path: NaNs
@@ -73,17 +75,6 @@ func checkGuards(buf []float32, off, n int) error {
 	return nil
 }
 
-// sameBits reports the first element where got and want differ in bits.
-func sameBits(got, want []float32) error {
-	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			return fmt.Errorf("element %d: got %v (%#08x), want %v (%#08x)",
-				i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
-		}
-	}
-	return nil
-}
-
 // compare runs op (the exported function, on whichever path is active) and
 // ref (the pure-Go reference) on the same data, for every length 1..130 and
 // every start offset 0..7 of dst and of src, and requires identical bits and
@@ -102,13 +93,13 @@ func compare(t *testing.T, op, ref func(dst, src []float32)) {
 				dbuf, dst := guarded(d0, doff)
 				sbuf, src := guarded(s0, soff)
 				op(dst, src)
-				if err := sameBits(dst, want); err != nil {
+				if err := suite.SameBits(dst, want, n, "(the pure-Go reference)"); err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
 				if err := checkGuards(dbuf, doff, n); err != nil {
 					t.Fatalf("%s: dst: %v", name, err)
 				}
-				if err := sameBits(src, s0); err != nil {
+				if err := suite.SameBits(src, s0, n, "(src before the call)"); err != nil {
 					t.Fatalf("%s: src modified: %v", name, err)
 				}
 				if err := checkGuards(sbuf, soff, n); err != nil {
