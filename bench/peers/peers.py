@@ -167,6 +167,42 @@ def repo_root():
     return os.path.dirname(os.path.dirname(here))
 
 
+def go_cpu_name():
+    """The cpu line go test prints (Go reads the CPUID brand string), so both
+    files name the machine alike; /proc/cpuinfo's model name otherwise."""
+    if shutil.which("go"):
+        r = subprocess.run(["go", "test", "-run", "^$", "-bench", "^BenchmarkCPUName$", "-benchtime", "1x",
+                            "./bench/peers/dumpids"], cwd=repo_root(), capture_output=True, text=True)
+        m = re.search(r"^cpu: (.*)$", r.stdout, re.M)
+        if r.returncode == 0 and m and m.group(1).strip():
+            return m.group(1).strip()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def git_commit():
+    """HEAD, with "-dirty" when the tree has changes (as embgrad bench)."""
+    try:
+        r = subprocess.run(["git", "-C", repo_root(), "rev-parse", "HEAD"], capture_output=True, text=True)
+        if r.returncode != 0:
+            return "unknown (not a git checkout)"
+        c = r.stdout.strip()
+        st = subprocess.run(["git", "-C", repo_root(), "status", "--porcelain"], capture_output=True, text=True)
+        return c + ("-dirty" if st.stdout.strip() else "")
+    except OSError:
+        return "unknown (no git)"
+
+
+def sh_quote(a):
+    return a if re.fullmatch(r"[\w@%+=:,./-]+", a) else "'" + a.replace("'", "'\\''") + "'"
+
+
 def dump_ids(args):
     """Run the Go id dumper into a temporary directory; return the directory."""
     if shutil.which("go") is None:
@@ -396,16 +432,24 @@ def deb_version(pkg):
     return f" (Debian {pkg} {r.stdout.strip()})"
 
 
-def alloc_probe(np, torch, V, D, reps=5):
-    """Median ms of torch.zeros(V, D) — the fresh table torch-dense allocates
-    and clears on every call — against zero_() of a resident one."""
+def alloc_probe(torch, V, D, reps=5):
+    """Medians of torch.zeros(V, D) — the fresh table torch-dense allocates
+    and clears on every call — against zero_() of a resident one: a line of
+    wall ms, CPU ms and page faults for each."""
+    import resource
+
     def med(fn):
-        ts = []
+        w, c, f = [], [], []
         for _ in range(reps):
+            r0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter_ns()
             fn()
-            ts.append(time.perf_counter_ns() - t0)
-        return sorted(ts)[len(ts) // 2] / 1e6
+            w.append((time.perf_counter_ns() - t0) / 1e6)
+            r1 = resource.getrusage(resource.RUSAGE_SELF)
+            c.append((r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1e3)
+            f.append(r1.ru_minflt - r0.ru_minflt)
+        m = len(w) // 2
+        return f"{sorted(w)[m]:.1f} ms wall, {sorted(c)[m]:.1f} ms CPU, {sorted(f)[m]} page faults"
     x = torch.empty(V, D)
     x.zero_()
     return med(lambda: torch.zeros(V, D)), med(lambda: x.zero_())
@@ -482,16 +526,16 @@ def main():
     def emit(line=""):
         print(line, file=out, flush=True)
 
-    # Config lines (benchfmt keys: lower case, no spaces).
-    cpu = ""
+    # Config lines (benchfmt keys: lower case, no spaces), with the keys
+    # embgrad bench writes (commit, go, gomaxprocs, date, loadavg, benchtime,
+    # shapes, command, cpu) so embgrad report lists both files alike.
+    loadavg = ""
     try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+        with open("/proc/loadavg") as f:
+            loadavg = " ".join(f.read().split()[:3])
     except OSError:
         pass
+    cpu = go_cpu_name()
     torch_blas = ""
     m = re.search(r"BLAS_INFO=(\S+?),", torch.__config__.show())
     if m:
@@ -501,8 +545,19 @@ def main():
     emit("pkg: github.com/embgrad/embgrad/bench")
     if cpu:
         emit(f"cpu: {cpu}")
-    emit(f"peers-command: {' '.join(['/usr/bin/python3' if sys.executable == '/usr/bin/python3' else sys.executable] + sys.argv)}")
-    emit(f"peers-date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    emit(f"commit: {git_commit()}")
+    if shutil.which("go"):
+        r = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip():
+            emit(f"go: {r.stdout.strip()} (made the ids; the peers are not Go)")
+    emit(f"gomaxprocs: {args.procs}")
+    emit(f"date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    if loadavg:
+        emit(f"loadavg: {loadavg}")
+    emit(f"benchtime: {args.benchtime / 1e9:g}s")
+    if args.shapes or not args.ids:
+        emit(f"shapes: {args.shapes or 'default'}")
+    emit(f"command: {' '.join(['/usr/bin/python3' if sys.executable == '/usr/bin/python3' else sys.executable] + [sh_quote(a) for a in sys.argv])}")
     emit(f"peers-python: {platform.python_version()} ({sys.executable})")
     emit(f"peers-torch: {torch.__version__}{deb_version('python3-torch')} (BLAS_INFO={torch_blas or '?'}, "
          f"{parallel_backend(torch)})")
@@ -523,9 +578,9 @@ def main():
         if not re_impl.search("torch-dense"):
             break
         torch.set_num_threads(max(threads))
-        fresh, resident = alloc_probe(np, torch, V, D)
-        emit(f"peers-alloc-V{V}-D{D}: torch.zeros(V,D) median {fresh:.1f} ms (fresh pages), "
-             f"zero_() of a resident table {resident:.1f} ms, at {max(threads)} threads")
+        fresh, resident = alloc_probe(torch, V, D)
+        emit(f"peers-alloc-V{V}-D{D}: medians of 5 at {max(threads)} threads: torch.zeros(V,D) "
+             f"(what torch-dense allocates per call) {fresh}; zero_() of a resident table {resident}")
     emit("Unit ns/op assume=exact")
     emit("Unit tokens/s better=higher")
     emit("Unit B/s better=higher")
