@@ -10,17 +10,19 @@
 //			for each group q of K positions of v: p_q[j] = Σ s * gradOut[i*D+j], in order
 //			for each q in order: dst[v*D+j] += p_q[j]
 //
-// The units are cut into contiguous parts of about equal cost, which the
-// workers claim one at a time. A part walks all positions in order and adds
-// those that fall in its units, into dst or into a group's partial row;
-// once all parts are done, each hot row adds its partial rows.
+// The units are cut into contiguous parts of about equal cost, and one pass
+// over ids hands each position to the part that holds its unit. The workers
+// claim parts one at a time and add each part's positions, in order, into
+// dst or into a group's partial row; once all parts are done, each hot row
+// adds its partial rows.
 //
 // Why this way:
 //
 //   - Skew costs nothing. A unit reads at most K gradient rows, so the head
 //     of a Zipf stream or an all-same stream is cut into as many even pieces
-//     as a uniform one. PyTorch's CPU kernel, where every thread rescans all
-//     ids for the rows it owns, leaves a hot row to one thread.
+//     as a uniform one, and each worker sees only its own positions.
+//     PyTorch's CPU kernel, where every thread rescans all ids for the rows
+//     it owns, leaves a hot row to one thread.
 //   - Deterministic for free. The units, and the order of the sums within
 //     them, depend on the batch alone (ids and K, never the worker count),
 //     so the result is bitwise identical for every worker count. No element
@@ -160,8 +162,10 @@ type plan struct {
 	rows    []int32 // the rows named, in order of first occurrence
 	units   []unit
 	hot     []hotRow
-	cuts    []int   // part p is units [cuts[p], cuts[p+1])
-	seen    []int32 // per part and hot row: occurrences walked so far
+	cuts    []int      // part p is units [cuts[p], cuts[p+1])
+	part    []int32    // the part of each unit
+	lists   [][]uint64 // per part: position<<32 | unit, in position order
+	seen    []int32    // per hot row: occurrences handed out so far
 	partial []float32
 }
 
@@ -192,36 +196,17 @@ func (k Kernel) accumulate(dst []float32, V, D int, ids []int32, gradOut []float
 	if cap(pl.partial) < slots*D {
 		pl.partial = make([]float32, slots*D)
 	}
-	pl.seen = grow(pl.seen, parts*len(pl.hot))
 	partial := pl.partial[:slots*D]
+	clear(partial)
+	pl.bucket(ids, K, parts)
 	parallel(n, parts, func(p int) {
-		lo, hi := pl.cuts[p], pl.cuts[p+1]
-		seen := pl.seen[p*len(pl.hot) : (p+1)*len(pl.hot)]
-		clear(seen)
-		for _, u := range pl.units[lo:hi] {
-			if u.hot >= 0 {
-				clear(partial[int(u.slot)*D : int(u.slot)*D+D])
-			}
-		}
-		for i, id := range ids {
-			f := int(pl.unit[id]) - 1 // −1 for padding
-			if f < 0 {
-				continue
-			}
-			u := pl.units[f]
+		for _, e := range pl.lists[p] {
+			i, u := int(e>>32), pl.units[uint32(e)]
 			var row []float32
 			if u.hot < 0 {
-				if f < lo || f >= hi {
-					continue
-				}
-				row = dst[int(id)*D : int(id)*D+D]
+				id := int(ids[i])
+				row = dst[id*D : id*D+D]
 			} else {
-				f += int(seen[u.hot]) / K
-				seen[u.hot]++
-				if f < lo || f >= hi {
-					continue
-				}
-				u = pl.units[f]
 				row = partial[int(u.slot)*D : int(u.slot)*D+D]
 			}
 			if g := gradOut[i*D : i*D+D]; u.s == 1 {
@@ -309,6 +294,38 @@ func (pl *plan) cut(parts int) {
 	for len(pl.cuts) <= parts {
 		pl.cuts = append(pl.cuts, len(pl.units))
 	}
+}
+
+// bucket hands each position of ids to the part that holds its unit, the
+// k-th occurrence of a hot row to the unit of group k/K.
+func (pl *plan) bucket(ids []int32, K, parts int) {
+	pl.part = grow(pl.part, len(pl.units))
+	for p := range parts {
+		for f := pl.cuts[p]; f < pl.cuts[p+1]; f++ {
+			pl.part[f] = int32(p)
+		}
+	}
+	for len(pl.lists) < parts {
+		pl.lists = append(pl.lists, nil)
+	}
+	for p := range pl.lists {
+		pl.lists[p] = pl.lists[p][:0]
+	}
+	seen := grow(pl.seen, len(pl.hot))
+	clear(seen)
+	for i, id := range ids {
+		f := int(pl.unit[id]) - 1 // −1 for padding
+		if f < 0 {
+			continue
+		}
+		if h := pl.units[f].hot; h >= 0 {
+			f += int(seen[h]) / K
+			seen[h]++
+		}
+		p := pl.part[f]
+		pl.lists[p] = append(pl.lists[p], uint64(i)<<32|uint64(f))
+	}
+	pl.seen = seen
 }
 
 // grow returns s with length n, reallocated if too short.
