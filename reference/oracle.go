@@ -115,18 +115,27 @@ func (m *Mismatch) Error() string {
 // unchanged, every other element within Bound. It returns nil or a
 // *Mismatch for the first offending element in row-major order.
 func (r *Result) Check(got []float32) error {
-	if len(got) != len(r.Want) {
-		return fmt.Errorf("output has %d elements, want %d", len(got), len(r.Want))
+	return check(got, len(r.Want), r.ok, func(k int, g float32) *Mismatch {
+		row := k / r.D
+		return &Mismatch{Row: row, Col: k % r.D, Got: g, Want: r.Want[k], Bound: r.Bound(k),
+			Count: r.Count[row], Bitwise: r.Count[row] == 0}
+	})
+}
+
+// check returns nil if ok accepts every element of got, which must have n,
+// else the *Mismatch that at makes for the first one ok rejects, counting
+// them all.
+func check(got []float32, n int, ok func(k int, g float32) bool, at func(k int, g float32) *Mismatch) error {
+	if len(got) != n {
+		return fmt.Errorf("output has %d elements, want %d", len(got), n)
 	}
 	var first *Mismatch
 	for k, g := range got {
-		if r.ok(k, g) {
+		if ok(k, g) {
 			continue
 		}
 		if first == nil {
-			row := k / r.D
-			first = &Mismatch{Row: row, Col: k % r.D, Got: g, Want: r.Want[k], Bound: r.Bound(k),
-				Count: r.Count[row], Bitwise: r.Count[row] == 0}
+			first = at(k, g)
 		}
 		first.Total++
 	}
