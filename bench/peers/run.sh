@@ -14,9 +14,12 @@
 #	SHAPES       shapes of the Go matrix (embgrad bench -shapes) [default]
 #	PEERS_SHAPES shapes of the peers (dumpids -shapes)           [gpt2]
 #	COUNT        samples per benchmark, both sides               [10]
+#	BENCHTIME    minimum time per sample, both sides             [100ms]
 #	PEERS_ONLY   1: skip the Go run, reuse results/NAME.txt      [unset]
-#	BENCH_FLAGS  extra flags for embgrad bench                   [-memory -others]
+#	BENCH_FLAGS  extra flags for embgrad bench                   [none]
 #	PEERS_FLAGS  extra flags for peers.py (e.g. "-dist zipf")    [none]
+#	PEERS_OUT    the peers' results file                         [results/peers.txt]
+#	REPORT_DIR   where embgrad report writes REPORT.md and plots [results]
 #
 # Needs Debian's python3-torch, python3-numpy and libopenblas0-pthread
 # (sudo sh scripts/install-peers.sh); the peers run under /usr/bin/python3,
@@ -30,8 +33,11 @@ NAME=${NAME:-baseline}
 SHAPES=${SHAPES:-default}
 PEERS_SHAPES=${PEERS_SHAPES:-gpt2}
 COUNT=${COUNT:-10}
-BENCH_FLAGS=${BENCH_FLAGS:--memory -others}
+BENCHTIME=${BENCHTIME:-100ms}
+BENCH_FLAGS=${BENCH_FLAGS:-}
 PEERS_FLAGS=${PEERS_FLAGS:-}
+PEERS_OUT=${PEERS_OUT:-results/peers.txt}
+REPORT_DIR=${REPORT_DIR:-results}
 PY=/usr/bin/python3
 
 # Fail before the long Go run if the peers cannot run.
@@ -40,8 +46,8 @@ PY=/usr/bin/python3
 mkdir -p results
 if [ "${PEERS_ONLY:-}" != 1 ]; then
 	# shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
-	go run ./cmd/embgrad bench -name "$NAME" -shapes "$SHAPES" -count "$COUNT" $BENCH_FLAGS
+	go run ./cmd/embgrad bench -name "$NAME" -shapes "$SHAPES" -count "$COUNT" -benchtime "$BENCHTIME" $BENCH_FLAGS
 fi
 # shellcheck disable=SC2086 # PEERS_FLAGS is a list of flags
-"$PY" bench/peers/peers.py -shapes "$PEERS_SHAPES" -count "$COUNT" -o results/peers.txt $PEERS_FLAGS
-go run ./cmd/embgrad report "results/$NAME.txt" results/peers.txt
+"$PY" bench/peers/peers.py -shapes "$PEERS_SHAPES" -count "$COUNT" -benchtime "$BENCHTIME" -o "$PEERS_OUT" $PEERS_FLAGS
+go run ./cmd/embgrad report -dir "$REPORT_DIR" "results/$NAME.txt" "$PEERS_OUT"
