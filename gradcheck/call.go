@@ -3,47 +3,35 @@ package gradcheck
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/internal/suite"
 	"github.com/embgrad/embgrad/reference"
 )
 
-// Every buffer a kernel sees is a window into a larger one whose margins
-// hold sentinels (gonum's guardVector): dst's capacity reaches into its
-// trailing margin, so a kernel that writes past len(dst) is caught too.
+// Every buffer a kernel sees is a window into a larger one between guard
+// bands (suite.Guarded); ids' bands hold guardID.
 const (
-	guardLen   = 16
-	guardBits  = 0x7fa05afe // a signalling NaN: arithmetic quiets it, so even guard += x changes its bits
 	guardID    = -0x5afe
 	maxDetails = 4 // failing cases reported in full per check; the rest are counted
 )
 
-func guardedFloats(x []float32) (buf, win []float32) {
-	buf = make([]float32, len(x)+2*guardLen)
-	for k := range buf {
-		buf[k] = math.Float32frombits(guardBits)
-	}
-	copy(buf[guardLen:], x)
-	return buf, buf[guardLen : guardLen+len(x)]
-}
-
 func guardedIDs(x []int32) (buf, win []int32) {
-	buf = make([]int32, len(x)+2*guardLen)
+	buf = make([]int32, len(x)+2*suite.GuardLen)
 	for k := range buf {
 		buf[k] = guardID
 	}
-	copy(buf[guardLen:], x)
-	return buf, buf[guardLen : guardLen+len(x)]
+	copy(buf[suite.GuardLen:], x)
+	return buf, buf[suite.GuardLen : suite.GuardLen+len(x)]
 }
 
 // call runs k on c with dst starting as start (Backward, or embgrad.Scratch
 // when scratch) and returns the output. A panic, an error, a write outside
 // dst, or any change to ids or gradOut is returned as an error.
 func call(k embgrad.Kernel, c *tcase, start []float32, scratch bool) ([]float32, error) {
-	dbuf, dst := guardedFloats(start)
-	gbuf, g := guardedFloats(c.g)
+	dbuf, dst := suite.Guarded(start)
+	gbuf, g := suite.Guarded(c.g)
 	ibuf, ids := guardedIDs(c.ids)
 	gwant, iwant := slices.Clone(gbuf), slices.Clone(ibuf)
 	if err := invoke(k, dst, c.V, c.D, ids, g, c.opt, scratch); err != nil {
@@ -52,13 +40,11 @@ func call(k embgrad.Kernel, c *tcase, start []float32, scratch bool) ([]float32,
 	return dst, errors.Join(wroteOutside(dbuf, len(dst)), modified("gradOut", gbuf, gwant), modifiedIDs(ibuf, iwant))
 }
 
-// wroteOutside returns an error for the first guard element of buf, which
-// guardedFloats made around a window of n, that is no longer the guard.
+// wroteOutside returns an error if the kernel changed buf's guard bands,
+// buf from suite.Guarded of n elements.
 func wroteOutside(buf []float32, n int) error {
-	for i, x := range buf {
-		if (i < guardLen || i >= guardLen+n) && math.Float32bits(x) != guardBits {
-			return fmt.Errorf("wrote outside dst: dst[%d] (len %d) = %v", i-guardLen, n, x)
-		}
+	if i, ok := suite.Stray(buf, n); ok {
+		return fmt.Errorf("wrote outside dst: dst[%d] (len %d) = %v", i, n, buf[suite.GuardLen+i])
 	}
 	return nil
 }
@@ -66,10 +52,8 @@ func wroteOutside(buf []float32, n int) error {
 // modified returns an error for the first element of buf, a guarded input
 // named name, that differs from was, its copy before the call.
 func modified(name string, buf, was []float32) error {
-	for i := range buf {
-		if math.Float32bits(buf[i]) != math.Float32bits(was[i]) {
-			return fmt.Errorf("modified %s: element %d (len %d) was %v, now %v", name, i-guardLen, len(buf)-2*guardLen, was[i], buf[i])
-		}
+	if i := suite.FirstDiff(buf, was); i >= 0 {
+		return fmt.Errorf("modified %s: element %d (len %d) was %v, now %v", name, i-suite.GuardLen, len(buf)-2*suite.GuardLen, was[i], buf[i])
 	}
 	return nil
 }
@@ -78,7 +62,7 @@ func modified(name string, buf, was []float32) error {
 func modifiedIDs(buf, was []int32) error {
 	for i := range buf {
 		if buf[i] != was[i] {
-			return fmt.Errorf("modified ids: ids[%d] (len %d) was %d, now %d", i-guardLen, len(buf)-2*guardLen, was[i], buf[i])
+			return fmt.Errorf("modified ids: ids[%d] (len %d) was %d, now %d", i-suite.GuardLen, len(buf)-2*suite.GuardLen, was[i], buf[i])
 		}
 	}
 	return nil

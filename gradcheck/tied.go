@@ -266,11 +266,11 @@ func (c tiedCase) build(rng *rand.Rand) ([]float32, embgrad.TiedArgs) {
 // dst or a change to an input is an error. dst then holds the result, also
 // when k returned an error.
 func tiedRun(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) error {
-	dbuf, out := guardedFloats(dst)
+	dbuf, out := suite.Guarded(dst)
 	ibuf, ids := guardedIDs(a.IDs)
-	gbuf, g := guardedFloats(a.GradOut)
-	hbuf, h := guardedFloats(a.H)
-	zbuf, z := guardedFloats(a.DZ)
+	gbuf, g := suite.Guarded(a.GradOut)
+	hbuf, h := suite.Guarded(a.H)
+	zbuf, z := suite.Guarded(a.DZ)
 	iwas, gwas, hwas, zwas := slices.Clone(ibuf), slices.Clone(gbuf), slices.Clone(hbuf), slices.Clone(zbuf)
 	b := a
 	b.IDs, b.GradOut, b.H, b.DZ = ids, g, h, z

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 
@@ -46,13 +45,6 @@ func isViolation(err error, kind string) bool {
 	return errors.As(err, &v) && v.kind == kind
 }
 
-// guard is the number of sentinels on each side of dst; guardBits is a NaN
-// payload that no arithmetic produces (gonum's guard-band idea).
-const (
-	guard     = 8
-	guardBits = 0x7fa5a5a5
-)
-
 // call runs f on c: dst is a copy of c.Dst between guard bands, ids and
 // gradOut are copies of c's. It returns dst after the call and f's error,
 // or a *violation if f panicked, wrote outside dst, or changed ids or
@@ -70,25 +62,17 @@ func call(f backward, c Case) (dst []float32, err error) {
 	return dst, err
 }
 
-// guarded runs f on a copy of src between guard bands and returns the copy
-// after the call and f's error, or a *violation if f panicked or wrote
-// outside the copy.
+// guarded runs f on a copy of src between guard bands (suite.Guarded) and
+// returns the copy after the call and f's error, or a *violation if f
+// panicked or wrote outside the copy.
 func guarded(src []float32, f func(dst []float32) error) (dst []float32, err error) {
-	buf := make([]float32, len(src)+2*guard)
-	for i := range guard {
-		buf[i] = math.Float32frombits(guardBits)
-		buf[len(buf)-1-i] = math.Float32frombits(guardBits)
-	}
-	dst = buf[guard : guard+len(src) : guard+len(src)]
-	copy(dst, src)
+	buf, dst := suite.Guarded(src)
 	err = protect(func() error { return f(dst) })
 	if isViolation(err, panicked) {
 		return dst, err
 	}
-	for i, x := range buf {
-		if (i < guard || i >= guard+len(src)) && math.Float32bits(x) != guardBits {
-			return dst, &violation{strayWrite, fmt.Sprintf("wrote %v outside dst, at dst[%d] (len(dst) = %d)", x, i-guard, len(src))}
-		}
+	if i, ok := suite.Stray(buf, len(src)); ok {
+		return dst, &violation{strayWrite, fmt.Sprintf("wrote %v outside dst, at dst[%d] (len(dst) = %d)", buf[suite.GuardLen+i], i, len(src))}
 	}
 	return dst, err
 }
