@@ -36,9 +36,11 @@ func floats(rng *rand.Rand, n int) []float32 {
 // run on several goroutines.
 func TestWorkerCounts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	for _, s := range []struct{ V, D, N int }{
-		{5000, 16, 16384}, {5000, 33, 8192}, {3000, 48, 8192}, {2000, 130, 2048}, {1000, 768, 512},
-	} {
+	shapes := []struct{ V, D, N int }{{5000, 16, 16384}, {1000, 768, 512}}
+	if !testing.Short() {
+		shapes = append(shapes, []struct{ V, D, N int }{{5000, 33, 8192}, {3000, 48, 8192}, {2000, 130, 2048}}...)
+	}
+	for _, s := range shapes {
 		for _, dist := range []bench.Dist{bench.Zipf, bench.Same} {
 			for _, opt := range []embgrad.Options{
 				{}, embgrad.Options{ScaleGradByFreq: true}.WithPadding(0),
