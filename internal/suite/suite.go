@@ -1,5 +1,6 @@
 // Package suite holds what the gradcheck and property suites share: a named
-// check, its result, the seed and size settings, and the testing driver.
+// check, its result, the seed and size settings, the testing driver, guard
+// bands around the buffers a kernel writes, and bitwise comparison.
 package suite
 
 import (
