@@ -33,9 +33,10 @@
 //     serial loop. Giving each worker a block of columns instead (every
 //     worker walks all positions but only its slice of each row) also makes
 //     determinism free and ignores skew, but on the 2-core EPYC machine of
-//     issue 3, two half-width passes over a GPT-2 batch took 2.3× as long as
-//     one full pass: a worker reading half of every row paid for nearly all
-//     of it, and two workers were no faster than one.
+//     issue 3, two half-width passes over a GPT-2 batch of Zipf ids took
+//     twice as long as one full pass (2.0–2.3×, BenchmarkColumnPasses): a
+//     worker reading half of every row paid for nearly all of it, and two
+//     workers were no faster than one.
 //
 // Rows named at most K times (all rows, unless the batch repeats one more
 // than 256 times) are summed in position order, bit for bit like the

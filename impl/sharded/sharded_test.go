@@ -9,6 +9,7 @@ import (
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/bench"
 	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/internal/vec"
 	"github.com/embgrad/embgrad/reference"
 )
 
@@ -115,5 +116,32 @@ func TestColdRowsInPositionOrder(t *testing.T) {
 				t.Fatalf("%s: element (%d, %d) = %v, the reference loop gives %v", dist, i/D, i%D, got[i], want[i])
 			}
 		}
+	}
+}
+
+// BenchmarkColumnPasses backs the package doc's case against column blocks:
+// on the GPT-2 shape with Zipf ids, one pass adding whole rows against two
+// passes adding half rows each, as two column-block workers would, one at a
+// time.
+//
+//	go test ./impl/sharded -run '^$' -bench ColumnPasses -count 10
+func BenchmarkColumnPasses(b *testing.B) {
+	const V, D, N = 50257, 768, 8192
+	ids, err := bench.IDs(bench.Zipf, V, N, bench.Seed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst, g := make([]float32, V*D), floats(rand.New(rand.NewPCG(3, 3)), N*D)
+	for _, blocks := range []int{1, 2} {
+		b.Run(fmt.Sprintf("blocks=%d", blocks), func(b *testing.B) {
+			for b.Loop() {
+				for c := range blocks {
+					c0, c1 := D*c/blocks, D*(c+1)/blocks
+					for i, id := range ids {
+						vec.Add(dst[int(id)*D+c0:int(id)*D+c1], g[i*D+c0:i*D+c1])
+					}
+				}
+			}
+		})
 	}
 }
