@@ -45,10 +45,9 @@
 // Counting rows uses a table of V entries, pooled and reset where touched,
 // so a call costs O(len(ids)) besides the adds, not O(V).
 //
-// BackwardScratch clears dst in parallel first, in contiguous chunks (a
-// GPT-2 gradient is 154 MB, and the clear is most of the time; chunks of at
-// least 32 MB let Go's clear use non-temporal stores), then accumulates as
-// Backward does.
+// BackwardScratch clears dst in parallel first, in contiguous chunks claimed
+// like parts (a GPT-2 gradient is 154 MB, and the clear is most of the
+// time), then accumulates as Backward does.
 package sharded
 
 import (
