@@ -259,7 +259,7 @@ func runBench(stdout, stderr io.Writer, o benchOptions) (string, error) {
 			if g.optional && g.known && g.perRun == 0 {
 				continue // nothing of it is selected
 			}
-			out, n, err := runBenchBinary(bin, append(args, "-test.bench="+g.pattern), filepath.Join(env.root, "bench"), p)
+			out, n, err := runBenchBinary(bin, slices.Concat(args, []string{"-test.bench=" + g.pattern}), filepath.Join(env.root, "bench"), p)
 			if err != nil {
 				return "", fmt.Errorf("bench: round %d, %s: %v\n%s", round, g.name, err, lastLines(out, 30))
 			}
