@@ -27,6 +27,7 @@ import (
 	"html"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -53,9 +54,13 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("mktokens: ")
 
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		log.Fatalf("go env GOROOT: %v", err)
+	}
 	var text strings.Builder
 	for i, src := range sources {
-		b, err := os.ReadFile(filepath.Join(runtime.GOROOT(), src))
+		b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), src))
 		if err != nil {
 			log.Fatal(err)
 		}
