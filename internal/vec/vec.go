@@ -5,8 +5,10 @@
 // addScaledGeneric), always compiled. On amd64 with AVX-512 or AVX2 the
 // exported functions run generated assembly instead (see _asm/ at the
 // repository root); its results are bit-for-bit those of the reference
-// loops, NaN payloads included, which the tests check for every length
-// 1..130 and unaligned starts. The pure-Go path is forced by the purego
+// loops, which the tests check for every length 1..130 and unaligned
+// starts. NaN payloads are the one exception: Go leaves them unspecified,
+// and the compiler may swap an add's operands (it does under -race), so the
+// tests only require a NaN where the reference has one. The pure-Go path is forced by the purego
 // build tag, or at run time by setting EMBGRAD_PUREGO=1 in the environment
 // (read once, at program start).
 package vec
