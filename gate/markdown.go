@@ -56,7 +56,7 @@ func (r *Report) Markdown(w io.Writer, title string, extra ...string) error {
 	}
 	if r.Rerun != nil {
 		fmt.Fprintf(&b, "\nRe-run of the suspects (fresh interleaved samples; a regression stands only if it shows here too; Holm over %d tests):\n\n", r.Rerun.Tests)
-		b.WriteString(r.Rerun.table(func(Row) bool { return true }))
+		b.WriteString(r.Rerun.table(func(row Row) bool { return !row.Exact || row.Verdict != Unchanged }))
 	}
 	if len(r.Added) > 0 {
 		fmt.Fprintf(&b, "\nNew benchmarks (only in NEW, not compared):\n\n")
