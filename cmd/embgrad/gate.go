@@ -222,7 +222,7 @@ func gateBase(stderr io.Writer, f *gateFlags) (rep *gate.Report, extra []string,
 	oldTxt, newTxt := filepath.Join(outDir, "old.txt"), filepath.Join(outDir, "new.txt")
 	extra = []string{
 		fmt.Sprintf("OLD = `%s` (%s), NEW = %s", f.base, gateShort(baseSHA), newDesc),
-		fmt.Sprintf("runs: `-bench %s`, %d interleaved runs per side (OLD, NEW, OLD, …)%s", f.bench, f.count, gateBenchtimeDesc(f.benchtime)),
+		fmt.Sprintf("runs: `-bench %s`, %d interleaved runs per side (OLD NEW, NEW OLD, …)%s", f.bench, f.count, gateBenchtimeDesc(f.benchtime)),
 	}
 
 	tmp, err := os.MkdirTemp("", "embgrad-gate-")
@@ -293,7 +293,9 @@ type gateSide struct {
 	label, desc, pkgDir, bin, commit string
 }
 
-// gateRun runs the two binaries interleaved (OLD, NEW, OLD, NEW, …), each run
+// gateRun runs the two binaries interleaved in ABBA order (OLD NEW, NEW OLD,
+// …: who goes first alternates, so a drift of the machine or an effect of
+// running second hits both sides alike), each run
 // with -test.count=1, appending their benchfmt output to oldTxt and newTxt.
 func gateRun(ctx context.Context, stderr io.Writer, f *gateFlags, sides []*gateSide, pattern, oldTxt, newTxt, what string) error {
 	outs := make([]*os.File, 2)
@@ -318,7 +320,12 @@ func gateRun(ctx context.Context, stderr io.Writer, f *gateFlags, sides []*gateS
 
 	start := time.Now()
 	for round := 1; round <= f.count; round++ {
-		for i, s := range sides {
+		order := []int{0, 1}
+		if round%2 == 0 {
+			order = []int{1, 0}
+		}
+		for _, i := range order {
+			s := sides[i]
 			cmd := exec.CommandContext(ctx, s.bin, args...)
 			cmd.Dir = s.pkgDir
 			var out, errb bytes.Buffer
