@@ -20,6 +20,11 @@ Peers (impl=…):
   torch-dense     torch.ops.aten.embedding_dense_backward: the op behind
                   nn.Embedding's backward on CPU. It allocates and zeroes a new
                   V×D gradient each call: scratch mode only.
+  torch-dense-reuse
+                  torch-dense run with -variant reuse under glibc settings that
+                  keep freed memory (see run.sh): each call's fresh V×D table
+                  reuses the previous one's resident pages instead of faulting
+                  in new ones. -variant NAME appends -NAME to every impl name.
   torch-indexadd  dst.zero_(); dst.index_add_(0, ids, gradOut) (scratch) and
                   dst.index_add_(0, ids, gradOut) alone (accumulate).
   torch-sparse    torch.ops.aten.embedding_sparse_backward, the op behind
@@ -343,11 +348,16 @@ def backward_peers(np, torch, V, D, ids64, g_np, g_t, idx_t):
 
     # torch-dense: aten.embedding_dense_backward(grad, indices, num_weights,
     # padding_idx, scale_grad_by_freq); padding_idx=-1 means none.
-    def dense_scratch():
+    # The ops that return their result keep it only when it is to be checked:
+    # in the timed loop each result is dropped before the next call, as a
+    # training step drops a consumed gradient.
+    def dense_scratch(keep=True):
         box = [None]
 
         def fn():
-            box[0] = torch.ops.aten.embedding_dense_backward(g_t, idx_t, V, -1, False)
+            r = torch.ops.aten.embedding_dense_backward(g_t, idx_t, V, -1, False)
+            if keep:
+                box[0] = r
         return fn, lambda: box[0].numpy()
     peers.append(("torch-dense", "scratch", dense_scratch, False))
 
@@ -366,11 +376,13 @@ def backward_peers(np, torch, V, D, ids64, g_np, g_t, idx_t):
     peers.append(("torch-indexadd", "scratch", indexadd("scratch"), True))
     peers.append(("torch-indexadd", "accumulate", indexadd("accumulate"), True))
 
-    def sparse_scratch():
+    def sparse_scratch(keep=True):
         box = [None]
 
         def fn():
-            box[0] = torch.ops.aten.embedding_sparse_backward(g_t, idx_t, V, -1, False).coalesce()
+            r = torch.ops.aten.embedding_sparse_backward(g_t, idx_t, V, -1, False).coalesce()
+            if keep:
+                box[0] = r
         return fn, lambda: box[0].to_dense().numpy()
     peers.append(("torch-sparse", "scratch", sparse_scratch, False))
 
@@ -503,9 +515,13 @@ def main():
                     help="minimum time per sample (like go test -benchtime; default 1s)")
     ap.add_argument("-warmup", type=int, default=2, help="untimed calls before each benchmark")
     ap.add_argument("-seed", type=int, default=1, help="seed of the random gradOut/dZ/H values")
+    ap.add_argument("-variant", default="",
+                    help="append -VARIANT to every impl name, to tell a run under another environment apart "
+                         "(e.g. -variant reuse: impl=torch-dense-reuse)")
     ap.add_argument("-check", action="store_true",
                     help="only check that numpy and torch import; print their versions")
     args = ap.parse_args()
+    args.suffix = "-" + args.variant if args.variant else ""
 
     np, torch = import_peers()
     if args.check:
@@ -564,8 +580,11 @@ def main():
     emit(f"peers-numpy: {np.__version__}{deb_version('python3-numpy')}")
     emit(f"peers-blas: {blas.config()} ({blas.path or 'no OpenBLAS mapped'}{deb_version('libopenblas0-pthread')})")
     envs = [f"{k}={os.environ[k]}" for k in sorted(os.environ)
-            if k.startswith("OPENBLAS_") or k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOMAXPROCS")]
-    emit(f"peers-env: {' '.join(envs) if envs else '(no OPENBLAS_*/OMP_NUM_THREADS set)'}")
+            if k.startswith(("OPENBLAS_", "MALLOC_", "GLIBC_TUNABLES", "LD_PRELOAD"))
+            or k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOMAXPROCS")]
+    emit(f"peers-env: {' '.join(envs) if envs else '(no OPENBLAS_*/MALLOC_*/OMP_NUM_THREADS set)'}")
+    if args.variant:
+        emit(f"peers-variant: impl names end in -{args.variant}, for this run's environment (peers-env)")
     emit(f"peers-timing: warmup={args.warmup} count={args.count} benchtime={args.benchtime / 1e9:g}s "
          f"(n calls per sample chosen from one timed call after warm-up)")
     emit(f"peers-threads: workers=W is torch.set_num_threads(W) and openblas_set_num_threads(W); "
@@ -660,7 +679,7 @@ def main():
                 if t not in workers_for(impl):
                     continue
                 make, takes_dst = peers[(impl, mode)]
-                name = (f"BenchmarkBackward/impl={impl}/V={V}/D={D}/N={N}/"
+                name = (f"BenchmarkBackward/impl={impl}{args.suffix}/V={V}/D={D}/N={N}/"
                         f"dist={e['dist']}/mode={mode}/workers={t}")
                 # Validate once (per thread count: torch may take other paths).
                 try:
@@ -684,7 +703,7 @@ def main():
                     dst = np.zeros((V, D), dtype=np.float32)
                     fn, _ = make(dst)
                 else:
-                    fn, _ = make()
+                    fn, _ = make(keep=False)
                 for n, ns in timer.run(fn):
                     emit(fmt_line(name, args.procs, n, ns, bytes_op[mode], [("tokens/s", N)]))
                 del fn
@@ -705,7 +724,7 @@ def main():
         for t in threads:
             torch.set_num_threads(t)
             blas.set_threads(t)
-            name = f"BenchmarkTied/impl=torch-matmul/V={V}/D={D}/T={T}"
+            name = f"BenchmarkTied/impl=torch-matmul{args.suffix}/V={V}/D={D}/T={T}"
             dst = base.copy()
             dst_t = torch.from_numpy(dst)
             dst_t.addmm_(dZ_t.t(), H_t)

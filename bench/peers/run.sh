@@ -6,8 +6,9 @@
 #
 #	bench/peers/run.sh
 #
-# writes results/$NAME.txt (Go: embgrad bench), results/peers.txt (peers.py)
-# and the report of both (embgrad report results/$NAME.txt results/peers.txt).
+# writes results/$NAME.txt (Go: embgrad bench), results/peers.txt (peers.py),
+# results/peers-reuse.txt (torch-dense again, with glibc malloc reusing freed
+# memory: impl=torch-dense-reuse) and the report of all three (embgrad report).
 #
 # Environment (defaults in brackets):
 #	NAME         Go results file results/NAME.txt                [baseline]
@@ -19,6 +20,7 @@
 #	BENCH_FLAGS  extra flags for embgrad bench                   [none]
 #	PEERS_FLAGS  extra flags for peers.py (e.g. "-dist zipf")    [none]
 #	PEERS_OUT    the peers' results file                         [results/peers.txt]
+#	REUSE_OUT    torch-dense-reuse results ("" to skip)          [results/peers-reuse.txt]
 #	REPORT_DIR   where embgrad report writes REPORT.md and plots [results]
 #
 # Needs Debian's python3-torch, python3-numpy and libopenblas0-pthread
@@ -37,6 +39,7 @@ BENCHTIME=${BENCHTIME:-100ms}
 BENCH_FLAGS=${BENCH_FLAGS:-}
 PEERS_FLAGS=${PEERS_FLAGS:-}
 PEERS_OUT=${PEERS_OUT:-results/peers.txt}
+REUSE_OUT=${REUSE_OUT-results/peers-reuse.txt}
 REPORT_DIR=${REPORT_DIR:-results}
 PY=/usr/bin/python3
 
@@ -50,4 +53,15 @@ if [ "${PEERS_ONLY:-}" != 1 ]; then
 fi
 # shellcheck disable=SC2086 # PEERS_FLAGS is a list of flags
 "$PY" bench/peers/peers.py -shapes "$PEERS_SHAPES" -count "$COUNT" -benchtime "$BENCHTIME" -o "$PEERS_OUT" $PEERS_FLAGS
-go run ./cmd/embgrad report -dir "$REPORT_DIR" "results/$NAME.txt" "$PEERS_OUT"
+if [ -n "$REUSE_OUT" ]; then
+	# torch-dense allocates a fresh V×D table per call; glibc maps it anew
+	# each time and every page faults in (slow on some VMs). These settings
+	# make glibc keep freed memory in its heap, as a caching allocator would.
+	# shellcheck disable=SC2086
+	MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=536870912 \
+		"$PY" bench/peers/peers.py -shapes "$PEERS_SHAPES" -count "$COUNT" -benchtime "$BENCHTIME" \
+		-impl '^torch-dense$' -tied none -variant reuse -o "$REUSE_OUT" $PEERS_FLAGS
+	go run ./cmd/embgrad report -dir "$REPORT_DIR" "results/$NAME.txt" "$PEERS_OUT" "$REUSE_OUT"
+else
+	go run ./cmd/embgrad report -dir "$REPORT_DIR" "results/$NAME.txt" "$PEERS_OUT"
+fi
