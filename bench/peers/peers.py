@@ -600,7 +600,6 @@ def main():
         fresh, resident = alloc_probe(torch, V, D)
         emit(f"peers-alloc-V{V}-D{D}: medians of 5 at {max(threads)} threads: torch.zeros(V,D) "
              f"(what torch-dense allocates per call) {fresh}; zero_() of a resident table {resident}")
-    emit("Unit ns/op assume=exact")
     emit("Unit tokens/s better=higher")
     emit("Unit B/s better=higher")
     emit("Unit GFLOP/s better=higher")
