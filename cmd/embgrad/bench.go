@@ -243,7 +243,7 @@ func runBench(stdout, stderr io.Writer, o benchOptions) (string, error) {
 		return "", &exitError{2, errors.New("bench: no benchmark selected")}
 	}
 
-	args := []string{"-test.run=^$", "-test.count=1", "-embgrad.shapes=" + o.Shapes}
+	args := []string{"-test.run=^$", "-test.count=1", "-test.benchmem", "-embgrad.shapes=" + o.Shapes}
 	if o.Benchtime != "" {
 		args = append(args, "-test.benchtime="+o.Benchtime)
 	}
