@@ -350,12 +350,13 @@ func Compare(d *Data, opt Options) (*Report, error) {
 		}
 		r.Delta, r.Cost = change(r.Old.Center, r.New.Center, r.Better)
 	}
-	rep.Tests = len(stat)
+	hyps := hypotheses(rows, stat)
+	rep.Tests = len(hyps)
 
 	// Too few samples: if the best possible p-value of some comparison
 	// cannot pass the first (strictest) Holm step alpha/m, the gate could
 	// never flag that benchmark — refuse rather than pass blindly.
-	if m := len(stat); m > 0 {
+	if m := len(hyps); m > 0 {
 		level := alpha / float64(m)
 		need := MinSamples(level)
 		var short []string
@@ -381,12 +382,15 @@ func Compare(d *Data, opt Options) (*Report, error) {
 
 	// Holm–Bonferroni: adjusted p_(j) = max_{i≤j} min(1, (m-i)·p_(i)) over
 	// the ascending p-values; significant when adjusted p ≤ alpha.
-	sort.SliceStable(stat, func(a, b int) bool { return rows[stat[a]].P < rows[stat[b]].P })
+	// The family is the hypotheses, not the rows (see hypotheses).
+	sort.SliceStable(hyps, func(a, b int) bool { return rows[hyps[a][0]].P < rows[hyps[b][0]].P })
 	run := 0.0
-	for j, i := range stat {
-		adj := math.Min(1, float64(len(stat)-j)*rows[i].P)
+	for j, h := range hyps {
+		adj := math.Min(1, float64(len(hyps)-j)*rows[h[0]].P)
 		run = math.Max(run, adj)
-		rows[i].PHolm = run
+		for _, i := range h {
+			rows[i].PHolm = run
+		}
 	}
 
 	for i := range rows {
@@ -530,3 +534,34 @@ type TooFewError struct {
 }
 
 func (e *TooFewError) Error() string { return e.msg }
+
+// hypotheses groups the statistical rows into the distinct tests they are.
+// A benchmark's rates (B/s, tokens/s, GFLOP/s) are its time per op times a
+// constant, so Mann–Whitney ranks them exactly as it ranks sec/op and gives
+// the same U and the same p: they are one hypothesis reported in several
+// units, and counting each as its own test would make Holm three or four
+// times stricter than the number of real comparisons warrants. Rows of one
+// benchmark with the same sample sizes and bit-identical p are grouped; a
+// truly independent unit that ties on p by coincidence merely shares its
+// benchmark's verdict.
+func hypotheses(rows []Row, stat []int) [][]int {
+	type key struct {
+		name       string
+		p          float64
+		nOld, nNew int
+	}
+	index := map[key]int{}
+	var out [][]int
+	for _, i := range stat {
+		r := &rows[i]
+		k := key{r.Name, r.P, r.NOld, r.NNew}
+		j, ok := index[k]
+		if !ok {
+			j = len(out)
+			index[k] = j
+			out = append(out, nil)
+		}
+		out[j] = append(out[j], i)
+	}
+	return out
+}

@@ -350,3 +350,35 @@ func TestExactUnitThatVaries(t *testing.T) {
 		t.Errorf("B/op 0 → 8: outcome %v, want regression", rep.Outcome)
 	}
 }
+
+// A benchmark's rates are its time per op times a constant: one hypothesis,
+// however many units report it. Holm must count it once, while a second
+// benchmark is a second test.
+func TestRatesAreOneHypothesis(t *testing.T) {
+	file := func(shift float64) string {
+		var b strings.Builder
+		b.WriteString("Unit tokens/s better=higher\n")
+		for i := 0; i < 10; i++ {
+			ns := 1000 + float64(i)*7 + shift
+			fmt.Fprintf(&b, "BenchmarkA-2 \t 100\t %g ns/op\t %g tokens/s\t %g MB/s\n", ns, 8192e9/ns, 3e9/ns)
+			fmt.Fprintf(&b, "BenchmarkB-2 \t 100\t %g ns/op\t %g tokens/s\n", 500+float64(i)*3, 8192e9/(500+float64(i)*3))
+		}
+		return b.String()
+	}
+	rep, err := compare(t, file(0), file(40), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tests != 2 {
+		t.Fatalf("Tests = %d, want 2 (A in three units is one test, B in two is another)", rep.Tests)
+	}
+	var pa []float64
+	for _, r := range rep.Rows {
+		if r.Name == "BenchmarkA-2" && !r.Exact {
+			pa = append(pa, r.PHolm)
+		}
+	}
+	if len(pa) != 3 || pa[0] != pa[1] || pa[1] != pa[2] {
+		t.Errorf("A's units have Holm p %v, want three equal values", pa)
+	}
+}

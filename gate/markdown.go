@@ -41,7 +41,7 @@ func (r *Report) Markdown(w io.Writer, title string, extra ...string) error {
 	for _, e := range extra {
 		fmt.Fprintf(&b, "- %s\n", e)
 	}
-	fmt.Fprintf(&b, "- Mann–Whitney U, alpha %g, Holm–Bonferroni over %d tests; threshold %s; exact units (allocs/op, B/op, assume=exact) fail on any increase while their values are constant\n",
+	fmt.Fprintf(&b, "- Mann–Whitney U, alpha %g, Holm–Bonferroni over %d tests (a benchmark's rates in several units are one test); threshold %s; exact units (allocs/op, B/op, assume=exact) fail on any increase while their values are constant\n",
 		r.Alpha, r.Tests, r.Thresholds)
 	b.WriteString("\n")
 	changed := func(row Row) bool { return row.Verdict != Unchanged }
