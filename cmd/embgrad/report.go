@@ -19,6 +19,7 @@ import (
 	"golang.org/x/perf/benchunit"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
@@ -611,6 +612,12 @@ func groupedBars(title, ylabel string, ticks plot.Ticker, xs []string, series []
 	p.Legend.Top = true
 	p.Legend.Left = false
 	width := vg.Points(math.Max(4, math.Min(14, 400/float64(len(xs)*(len(series)+1)))))
+	// plotutil's palette has 7 colours; with peers there are more series,
+	// and a repeated colour would make two bars indistinguishable.
+	colors := plotutil.DefaultColors
+	if len(series) > len(colors) {
+		colors = palette.Rainbow(len(series), palette.Red, palette.Magenta, 0.75, 0.85, 1).Colors()
+	}
 	for i, s := range series {
 		vals := make(plotter.Values, len(xs))
 		for j, x := range xs {
@@ -621,7 +628,7 @@ func groupedBars(title, ylabel string, ticks plot.Ticker, xs []string, series []
 			return nil, err
 		}
 		bars.LineStyle.Width = 0
-		bars.Color = plotutil.Color(i)
+		bars.Color = colors[i%len(colors)]
 		bars.Offset = width * vg.Length(float64(i)-float64(len(series)-1)/2)
 		p.Add(bars)
 		p.Legend.Add(s, bars)
