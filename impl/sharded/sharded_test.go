@@ -9,27 +9,10 @@ import (
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/bench"
 	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/internal/kerneltest"
 	"github.com/embgrad/embgrad/internal/vec"
 	"github.com/embgrad/embgrad/reference"
 )
-
-// ids returns bench.IDs(dist, V, n, seed) or fails t.
-func ids(t *testing.T, dist bench.Dist, V, n int, seed uint64) []int32 {
-	t.Helper()
-	ids, err := bench.IDs(dist, V, n, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
-}
-
-func floats(rng *rand.Rand, n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return v
-}
 
 // TestWorkerCounts checks that 1, 2, 3, 4 and 7 workers give bitwise the
 // same result, within the oracle's bound, in both modes, on skewed streams,
@@ -47,7 +30,7 @@ func TestWorkerCounts(t *testing.T) {
 				{}, embgrad.Options{ScaleGradByFreq: true}.WithPadding(0),
 			} {
 				name := fmt.Sprintf("V=%d/D=%d/N=%d/%s/%+v", s.V, s.D, s.N, dist, opt)
-				ids, g, base := ids(t, dist, s.V, s.N, rng.Uint64()), floats(rng, s.N*s.D), floats(rng, s.V*s.D)
+				ids, g, base := kerneltest.IDs(t, dist, s.V, s.N, rng.Uint64()), kerneltest.Normal(rng, s.N*s.D), kerneltest.Normal(rng, s.V*s.D)
 				accum, err := reference.Oracle(base, s.V, s.D, ids, g, opt)
 				if err != nil {
 					t.Fatal(err)
@@ -98,12 +81,12 @@ func TestColdRowsInPositionOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	const V, D, N = 3000, 40, 8192 // K = 256
 	for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf, bench.Text} {
-		ids, g := ids(t, dist, V, N, rng.Uint64()), floats(rng, N*D)
+		ids, g := kerneltest.IDs(t, dist, V, N, rng.Uint64()), kerneltest.Normal(rng, N*D)
 		count := make([]int, V)
 		for _, id := range ids {
 			count[id]++
 		}
-		want := floats(rng, V*D)
+		want := kerneltest.Normal(rng, V*D)
 		got := append([]float32(nil), want...)
 		if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, embgrad.Options{}); err != nil {
 			t.Fatal(err)
@@ -131,7 +114,7 @@ func BenchmarkColumnPasses(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dst, g := make([]float32, V*D), floats(rand.New(rand.NewPCG(3, 3)), N*D)
+	dst, g := make([]float32, V*D), kerneltest.Normal(rand.New(rand.NewPCG(3, 3)), N*D)
 	for _, blocks := range []int{1, 2} {
 		b.Run(fmt.Sprintf("blocks=%d", blocks), func(b *testing.B) {
 			for b.Loop() {

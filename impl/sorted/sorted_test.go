@@ -11,26 +11,9 @@ import (
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/bench"
 	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/internal/kerneltest"
 	"github.com/embgrad/embgrad/reference"
 )
-
-// ids returns bench.IDs(dist, V, n, seed) or fails t.
-func ids(t *testing.T, dist bench.Dist, V, n int, seed uint64) []int32 {
-	t.Helper()
-	ids, err := bench.IDs(dist, V, n, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
-}
-
-func floats(rng *rand.Rand, n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return v
-}
 
 // TestSortPositions checks the sort on every path (comparison sort, one to
 // three radix passes, skipped passes): keys ordered by id, then position,
@@ -40,7 +23,7 @@ func TestSortPositions(t *testing.T) {
 	for _, V := range []int{1, 2, 3, 1 << 11, 1<<11 + 1, 50257, 1<<22 + 3, math.MaxInt32} {
 		for _, n := range []int{0, 1, smallSort - 1, smallSort, 5000} {
 			for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf, bench.Same} {
-				ids := ids(t, dist, V, n, rng.Uint64())
+				ids := kerneltest.IDs(t, dist, V, n, rng.Uint64())
 				opt := embgrad.Options{}.WithPadding(int32(rng.IntN(V)))
 				var want []uint64
 				for i, id := range ids {
@@ -79,9 +62,9 @@ func TestAgainstOracle(t *testing.T) {
 				embgrad.Options{}.WithPadding(int32(s.V - 1)),
 			} {
 				name := fmt.Sprintf("V=%d/D=%d/N=%d/%s/%+v", s.V, s.D, s.N, dist, opt)
-				ids := ids(t, dist, s.V, s.N, rng.Uint64())
-				g := floats(rng, s.N*s.D)
-				dst := floats(rng, s.V*s.D)
+				ids := kerneltest.IDs(t, dist, s.V, s.N, rng.Uint64())
+				g := kerneltest.Normal(rng, s.N*s.D)
+				dst := kerneltest.Normal(rng, s.V*s.D)
 				loop := append([]float32(nil), dst...)
 				want, err := reference.Oracle(dst, s.V, s.D, ids, g, opt)
 				if err != nil {
@@ -122,8 +105,8 @@ func TestZeroAllocs(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(2, 2))
 	const V, D, N = 50257, 16, 8192
-	ids := ids(t, bench.Zipf, V, N, rng.Uint64())
-	g, dst := floats(rng, N*D), make([]float32, V*D)
+	ids := kerneltest.IDs(t, bench.Zipf, V, N, rng.Uint64())
+	g, dst := kerneltest.Normal(rng, N*D), make([]float32, V*D)
 	for _, opt := range []embgrad.Options{{}, {ScaleGradByFreq: true}} {
 		if n := testing.AllocsPerRun(20, func() { _ = Kernel{}.Backward(dst, V, D, ids, g, opt) }); n != 0 {
 			t.Errorf("Backward %+v: %v allocs/op, want 0", opt, n)
@@ -138,7 +121,7 @@ func TestConcurrent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	var wg sync.WaitGroup
 	for w := range 4 {
-		ids, g := ids(t, bench.Dists()[w], V, N, rng.Uint64()), floats(rng, N*D)
+		ids, g := kerneltest.IDs(t, bench.Dists()[w], V, N, rng.Uint64()), kerneltest.Normal(rng, N*D)
 		wg.Go(func() {
 			want := make([]float32, V*D)
 			if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, embgrad.Options{}); err != nil {
