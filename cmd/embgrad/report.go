@@ -164,12 +164,8 @@ func (c *collector) add(res *benchfmt.Result) {
 		if _, ok := c.rows[k[0]]; !ok {
 			c.tables = append(c.tables, k[0])
 		}
-		if !slices.Contains(c.rows[k[0]], k[1]) {
-			c.rows[k[0]] = append(c.rows[k[0]], k[1])
-		}
-		if !slices.Contains(c.cols, k[2]) {
-			c.cols = append(c.cols, k[2])
-		}
+		c.rows[k[0]] = appendNew(c.rows[k[0]], k[1])
+		c.cols = appendNew(c.cols, k[2])
 	}
 	for _, v := range res.Values {
 		s[v.Unit] = append(s[v.Unit], v.Value)
@@ -524,9 +520,7 @@ func (d *reportData) writeBackwardTable(w *bytes.Buffer, all, tc []bwCell) {
 	}
 	var rows []rowID
 	for _, c := range tc {
-		if !slices.Contains(impls, c.impl) {
-			impls = append(impls, c.impl)
-		}
+		impls = appendNew(impls, c.impl)
 		if r := (rowID{c.dist, c.workers}); !slices.Contains(rows, r) {
 			rows = append(rows, r)
 		}
@@ -560,9 +554,7 @@ func (d *reportData) writeOthers(w *bytes.Buffer) {
 		for _, r := range o.rows[t] {
 			for _, col := range o.cols {
 				for u := range o.cells[[3]benchproc.Key{t, r, col}] {
-					if !slices.Contains(units, u) {
-						units = append(units, u)
-					}
+					units = appendNew(units, u)
 				}
 			}
 		}
@@ -675,12 +667,8 @@ func render(p *plot.Plot, wid, ht vg.Length) ([]byte, error) {
 func throughputPlot(title string, tc []bwCell) ([]byte, error) {
 	var dists, series []string
 	for _, c := range tc {
-		if !slices.Contains(dists, c.dist) {
-			dists = append(dists, c.dist)
-		}
-		if !slices.Contains(series, label(c)) {
-			series = append(series, label(c))
-		}
+		dists = appendNew(dists, c.dist)
+		series = appendNew(series, label(c))
 	}
 	return groupedBars(title, "tokens/s (median)", siTicks, dists, series, func(x, s string) (float64, bool) {
 		for _, c := range tc {
@@ -710,9 +698,7 @@ func scalingPlots(cells []bwCell) ([]svg, error) {
 	dist := plotDist(cells)
 	var shapes []string
 	for _, c := range cells {
-		if !slices.Contains(shapes, c.shape) {
-			shapes = append(shapes, c.shape)
-		}
+		shapes = appendNew(shapes, c.shape)
 	}
 	var out []svg
 	for _, shape := range shapes {
@@ -813,9 +799,7 @@ func (d *reportData) rooflinePlots(cells []bwCell) ([]svg, error) {
 	dist := plotDist(cells)
 	var modes []string
 	for _, c := range cells {
-		if !slices.Contains(modes, c.mode) {
-			modes = append(modes, c.mode)
-		}
+		modes = appendNew(modes, c.mode)
 	}
 	var out []svg
 	for _, mode := range modes {
@@ -829,12 +813,8 @@ func (d *reportData) rooflinePlots(cells []bwCell) ([]svg, error) {
 			if !ok {
 				continue
 			}
-			if !slices.Contains(shapes, c.shape) {
-				shapes = append(shapes, c.shape)
-			}
-			if !slices.Contains(series, label(c)) {
-				series = append(series, label(c))
-			}
+			shapes = appendNew(shapes, c.shape)
+			series = appendNew(series, label(c))
 			frac[[2]string{c.shape, label(c)}] = f
 		}
 		if len(shapes) == 0 {
@@ -851,4 +831,13 @@ func (d *reportData) rooflinePlots(cells []bwCell) ([]svg, error) {
 		out = append(out, svg{fmt.Sprintf("roofline-%s.svg", mode), data})
 	}
 	return out, nil
+}
+
+// appendNew appends v to list unless it is there already, keeping first-seen
+// order (the order rows, columns and series appear in the results).
+func appendNew[T comparable](list []T, v T) []T {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
 }
