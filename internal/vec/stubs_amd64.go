@@ -15,3 +15,6 @@ func addAVX512(dst []float32, src []float32)
 
 // addScaledAVX512 is addScaledGeneric in AVX512; len(src) must be len(dst).
 func addScaledAVX512(dst []float32, src []float32, s float32)
+
+// prefetchT0 asks the CPU to bring every cache line of s into all cache levels.
+func prefetchT0(s []float32)

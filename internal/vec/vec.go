@@ -48,17 +48,31 @@ func AddScaled(dst, src []float32, s float32) {
 	active.addScaled(dst, src, s)
 }
 
+// Prefetch asks the CPU to start loading every cache line of s, so that a
+// kernel can fetch the next rows it will add while it adds the current ones.
+// It is only a hint: it changes no memory, never faults, and on the pure-Go
+// path does nothing.
+//
+// It pays where the rows a loop reads are scattered, so that the hardware
+// prefetchers, which follow sequential streams within a page, cannot guess
+// them: the rows of the table's gradient named by the ids, and a worker's
+// share of the upstream gradient rows in impl/sharded.
+func Prefetch(s []float32) {
+	active.prefetch(s)
+}
+
 // impl is one implementation of the primitives.
 type impl struct {
 	name      string
 	ok        bool // the CPU (and OS) support it
 	add       func(dst, src []float32)
 	addScaled func(dst, src []float32, s float32)
+	prefetch  func(s []float32)
 }
 
 // generic is the pure-Go implementation, the last entry of impls on every
 // platform. The tests compare every supported entry of impls with it.
-var generic = impl{"generic", true, addGeneric, addScaledGeneric}
+var generic = impl{"generic", true, addGeneric, addScaledGeneric, func([]float32) {}}
 
 // active is the implementation in use: the first supported entry of impls
 // (fastest first), or generic when EMBGRAD_PUREGO=1.

@@ -11,7 +11,7 @@ import "golang.org/x/sys/cpu"
 // and the GPT-2 scatter (768-float rows, uniform ids) was 28% slower with it
 // (p=0.001, n=30).
 var impls = []impl{
-	{"avx512", cpu.X86.HasAVX512F, addAVX512, addScaledAVX512},
-	{"avx2", cpu.X86.HasAVX2, addAVX2, addScaledAVX2},
+	{"avx512", cpu.X86.HasAVX512F, addAVX512, addScaledAVX512, prefetchT0},
+	{"avx2", cpu.X86.HasAVX2, addAVX2, addScaledAVX2, prefetchT0},
 	generic,
 }

@@ -269,3 +269,22 @@ addScaledAVX512_tail:
 addScaledAVX512_done:
 	VZEROUPPER
 	RET
+
+// func prefetchT0(s []float32)
+// Requires: MMX+
+TEXT ·prefetchT0(SB), NOSPLIT, $0-24
+	MOVQ  s_base+0(FP), AX
+	MOVQ  s_len+8(FP), CX
+	TESTQ CX, CX
+	JZ    prefetchT0_done
+	LEAQ  -4(AX)(CX*4), CX
+	ANDQ  $-64, AX
+
+prefetchT0_loop:
+	PREFETCHT0 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       AX, CX
+	JBE        prefetchT0_loop
+
+prefetchT0_done:
+	RET

@@ -189,6 +189,34 @@ func TestLengthMismatchPanics(t *testing.T) {
 func TestEmpty(t *testing.T) {
 	Add(nil, nil)
 	AddScaled([]float32{}, nil, 2)
+	Prefetch(nil)
+}
+
+// TestPrefetch checks that every supported implementation's prefetch, and
+// Prefetch, leave memory as it was (bit for bit, guards included) for
+// every length 0..130 at every start within a cache line.
+func TestPrefetch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	fs := map[string]func([]float32){"Prefetch": Prefetch}
+	for _, m := range impls {
+		if m.ok {
+			fs[m.name] = m.prefetch
+		}
+	}
+	for name, f := range fs {
+		for n := 0; n <= 130; n++ {
+			for off := range 16 {
+				buf, s := guarded(fill(rng, n), off)
+				before := append([]float32(nil), buf...)
+				f(s)
+				for i := range buf {
+					if math.Float32bits(buf[i]) != math.Float32bits(before[i]) {
+						t.Fatalf("%s: n=%d off=%d: element %d of the buffer changed", name, n, off, i)
+					}
+				}
+			}
+		}
+	}
 }
 
 // BenchmarkAdd measures each supported implementation on rows that stay in

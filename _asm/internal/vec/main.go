@@ -1,6 +1,6 @@
 // Command vec generates internal/vec's assembly: Add and AddScaled for AVX2
 // (YMM, masked tail by VMASKMOVPS) and AVX-512 (ZMM, masked tail by an
-// opmask). _asm/generate.sh runs it.
+// opmask), and Prefetch (PREFETCHT0 per cache line, SSE only). _asm/generate.sh runs it.
 //
 // The results must equal the pure-Go loops bit for bit, NaN payloads
 // included, so each instruction takes its operands in the order gc uses for
@@ -78,6 +78,7 @@ func main() {
 		gen(x, false)
 		gen(x, true)
 	}
+	genPrefetch()
 	Generate()
 }
 
@@ -161,5 +162,27 @@ func gen(x isa, scaled bool) {
 
 	Label(label("done"))
 	VZEROUPPER()
+	RET()
+}
+
+// genPrefetch emits prefetchT0: one PREFETCHT0 per 64-byte line that s
+// touches, from the line holding s[0] to the line holding s[len(s)-1].
+// A prefetch is a hint: it never faults and changes no memory.
+func genPrefetch() {
+	TEXT("prefetchT0", NOSPLIT, "func(s []float32)")
+	Doc("prefetchT0 asks the CPU to bring every cache line of s into all cache levels.")
+	p := Load(Param("s").Base(), GP64())
+	n := Load(Param("s").Len(), GP64())
+	TESTQ(n, n)
+	JZ(LabelRef("prefetchT0_done"))
+	end := GP64()
+	LEAQ(Mem{Base: p, Index: n, Scale: 4, Disp: -4}, end)
+	ANDQ(I32(-64), p)
+	Label("prefetchT0_loop")
+	PREFETCHT0(Mem{Base: p})
+	ADDQ(U32(64), p)
+	CMPQ(p, end)
+	JBE(LabelRef("prefetchT0_loop"))
+	Label("prefetchT0_done")
 	RET()
 }

@@ -1,0 +1,172 @@
+package team
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestRunEachPartOnce checks that every part runs exactly once, for teams
+// smaller and larger than GOMAXPROCS, over several loops per team, and that
+// Run returns only after every part has returned.
+func TestRunEachPartOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 8} {
+		for _, parts := range []int{0, 1, 2, 7, 64} {
+			tm := Start(n)
+			for loop := range 5 {
+				counts := make([]int32, parts)
+				var finished atomic.Int64
+				tm.Run(parts, func(p int) {
+					if p%3 == 0 {
+						runtime.Gosched() // let parts finish out of order
+					}
+					atomic.AddInt32(&counts[p], 1)
+					finished.Add(1)
+				})
+				if got := finished.Load(); got != int64(parts) {
+					t.Fatalf("n=%d parts=%d loop %d: Run returned after %d parts finished", n, parts, loop, got)
+				}
+				for p, c := range counts {
+					if c != 1 {
+						t.Fatalf("n=%d parts=%d loop %d: part %d ran %d times", n, parts, loop, p, c)
+					}
+				}
+			}
+			tm.Stop()
+		}
+	}
+}
+
+// TestConcurrentTeams runs teams from several goroutines at once (kernels
+// are safe for concurrent use, so their teams must be) and checks every
+// part ran once and the helpers stay bounded.
+func TestConcurrentTeams(t *testing.T) {
+	const callers, loops, parts = 6, 50, 16
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for c := range callers {
+		wg.Go(func() {
+			for l := range loops {
+				tm := Start(3)
+				var sum atomic.Int64
+				tm.Run(parts, func(p int) { sum.Add(int64(p + 1)) })
+				tm.Stop()
+				if got, want := sum.Load(), int64(parts*(parts+1)/2); got != want {
+					errs <- fmt.Errorf("caller %d loop %d: parts summed to %d, want %d", c, l, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if helpers > maxHelpers {
+		t.Errorf("%d helpers alive, bound %d", helpers, maxHelpers)
+	}
+}
+
+// TestHelpersParticipate checks that a team's helpers do run parts: a loop
+// whose parts wait for each other finishes only if n goroutines run it.
+func TestHelpersParticipate(t *testing.T) {
+	const n = 3
+	waitForHelpers(t, n-1)
+	tm := Start(n)
+	defer tm.Stop()
+	var arrived atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		tm.Run(n, func(int) {
+			arrived.Add(1)
+			for arrived.Load() < n {
+				runtime.Gosched()
+			}
+		})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("only %d of %d goroutines ran the loop", arrived.Load(), n)
+	}
+}
+
+// waitForHelpers waits until Start can give a team k helpers: helpers of
+// earlier teams go back to the idle list only once they see their team stop.
+func waitForHelpers(tb testing.TB, k int) {
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		free := len(idle) + maxHelpers - helpers
+		mu.Unlock()
+		if free >= k {
+			return
+		}
+		if time.Since(start) > 10*time.Second {
+			tb.Fatalf("%d helpers free after 10 s, want %d", free, k)
+		}
+	}
+}
+
+// busy keeps the calling goroutine's CPU busy for d.
+func busy(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+	}
+}
+
+// BenchmarkWake measures how long a loop whose two parts wait for each
+// other takes, that is how long a helper takes to join the caller:
+//
+//   - goroutine: a new goroutine per loop (what the kernels did before);
+//   - parked: a helper that has slept (the caller was busy for 3·SpinFor,
+//     as a training loop is between backward calls, and the other CPUs
+//     idle);
+//   - spinning: a helper still spinning from the previous call.
+//
+// Command: go test ./internal/team -run '^$' -bench Wake -count 10
+func BenchmarkWake(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs GOMAXPROCS ≥ 2")
+	}
+	// The barrier does not yield: a kernel's caller is busy adding rows, so
+	// a new goroutine waiting on its P's run queue must be taken by another.
+	barrier := func(arrived *atomic.Int64) {
+		arrived.Add(1)
+		for arrived.Load() < 2 {
+		}
+	}
+	b.Run("state=goroutine", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			busy(3 * SpinFor)
+			b.StartTimer()
+			var arrived atomic.Int64
+			var wg sync.WaitGroup
+			wg.Go(func() { barrier(&arrived) })
+			barrier(&arrived)
+			wg.Wait()
+		}
+	})
+	for _, state := range []string{"parked", "spinning"} {
+		b.Run("state="+state, func(b *testing.B) {
+			waitForHelpers(b, 1)
+			for range b.N {
+				if state == "parked" {
+					b.StopTimer()
+					busy(3 * SpinFor)
+					b.StartTimer()
+				}
+				var arrived atomic.Int64
+				tm := Start(2)
+				tm.Run(2, func(int) { barrier(&arrived) })
+				tm.Stop()
+			}
+		})
+	}
+}
