@@ -42,6 +42,28 @@
 // than 256 times) are summed in position order, bit for bit like the
 // reference loop; a hot row's sum is grouped.
 //
+// What limits the speed-up of 2 workers over 1 on the issue-3 VM
+// (results/sharded/SCALING.md has the figures and the commands):
+//
+//   - Waking a sleeping thread. A new goroutine per call waited 100–200 µs
+//     for the runtime to wake the other vCPU, a sixth of a 1 ms call. The
+//     workers are now internal/team's helpers: they start when the call
+//     starts, so a sleeping one wakes while the caller plans, and between
+//     calls they spin for a while, as OpenMP's threads do.
+//   - Scattered reads. A part's positions, and its rows of dst, are
+//     scattered, so the hardware prefetchers, which follow sequential
+//     streams, miss them; a one-worker call, whose single part is the whole
+//     batch in order, streams the gradient. Each part therefore prefetches
+//     the rows prefetchAhead positions ahead (vec.Prefetch), which also
+//     speeds up one worker (BenchmarkPrefetchAhead). What it does not win
+//     back is the cost of the cut itself (BenchmarkSplit: one goroutine
+//     adding 2 or 4 parts one after the other against 1 part).
+//   - Memory. One worker already moves 25 MB of gradient rows and, for
+//     uniform ids, reads and writes 23 MB of table rows per GPT-2 call, at a
+//     large share of what the two vCPUs' memory system can move together
+//     (bench's BenchmarkMemory), and each part runs slower while the other
+//     worker runs than alone (BenchmarkSplit).
+//
 // Counting rows uses a table of V entries, pooled and reset where touched,
 // so a call costs O(len(ids)) besides the adds, not O(V).
 //
@@ -54,10 +76,10 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/internal/team"
 	"github.com/embgrad/embgrad/internal/vec"
 )
 
@@ -65,6 +87,10 @@ import (
 // WithWorkers sets another count.
 type Kernel struct {
 	workers int // 0: runtime.GOMAXPROCS(0) at each call
+	// parts, if > 0, replaces workers×partsPerWorker as the number of
+	// parts; only the package's tests and benchmarks set it, to show that
+	// results do not depend on it and what splitting costs.
+	parts int
 }
 
 var (
@@ -77,8 +103,9 @@ var (
 func (Kernel) Name() string { return "sharded" }
 
 // WithWorkers returns the kernel with n workers (n < 1 counts as 1).
-func (Kernel) WithWorkers(n int) embgrad.Kernel {
-	return Kernel{workers: max(n, 1)}
+func (k Kernel) WithWorkers(n int) embgrad.Kernel {
+	k.workers = max(n, 1)
+	return k
 }
 
 const (
@@ -86,8 +113,11 @@ const (
 	// which a job runs on the calling goroutine alone.
 	minWork = 1 << 15
 	// partsPerWorker is how many parts each worker's share of a job is cut
-	// into, so that a worker the OS deschedules holds up the others by at
-	// most one part.
+	// into, so that a worker the OS deschedules, or a helper that wakes
+	// late, holds up the others by at most one part. More parts balance
+	// better but cost more to cut (BenchmarkSplit). On the issue-3 VM 1, 2
+	// and 4 could not be told apart in its noise (8 was slower); 2 keeps
+	// some balance.
 	partsPerWorker = 2
 	// minGroup is the least K, the number of occurrences above which a row
 	// is summed in groups; maxGroups bounds the number of groups.
@@ -105,7 +135,11 @@ func (k Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
-	k.accumulate(dst, V, D, ids, gradOut, opt)
+	// The helpers start now, so that a sleeping one wakes while the caller
+	// plans (see internal/team).
+	t := team.Start(k.goroutines(len(ids) * D))
+	defer t.Stop()
+	k.accumulate(t, dst, V, D, ids, gradOut, opt)
 	return nil
 }
 
@@ -117,15 +151,17 @@ func (k Kernel) BackwardScratch(dst []float32, V, D int, ids []int32, gradOut []
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
-	n := k.goroutines(len(dst))
-	parts := n * partsPerWorker
-	if n == 1 {
-		parts = 1
+	n := k.goroutines(max(len(dst), len(ids)*D))
+	t := team.Start(n)
+	defer t.Stop()
+	parts := 1
+	if c := k.goroutines(len(dst)); c > 1 {
+		parts = c * partsPerWorker
 	}
-	parallel(n, parts, func(p int) {
+	t.Run(parts, func(p int) {
 		clear(dst[len(dst)*p/parts : len(dst)*(p+1)/parts])
 	})
-	k.accumulate(dst, V, D, ids, gradOut, opt)
+	k.accumulate(t, dst, V, D, ids, gradOut, opt)
 	return nil
 }
 
@@ -169,10 +205,16 @@ type plan struct {
 	partial []float32
 }
 
+// prefetchAhead is how many positions ahead of the one being added a part
+// prefetches rows (0: none). 1 and 2 were alike and better than 0 and 4 on
+// the issue-3 VM (BenchmarkPrefetchAhead). A variable only so that the
+// benchmark can compare distances.
+var prefetchAhead = 2
+
 var plans = sync.Pool{New: func() any { return new(plan) }}
 
-// accumulate is Backward on validated input.
-func (k Kernel) accumulate(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) {
+// accumulate is Backward on validated input, run on t.
+func (k Kernel) accumulate(t *team.Team, dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) {
 	pl := plans.Get().(*plan)
 	defer plans.Put(pl)
 	K := max(minGroup, (len(ids)+maxGroups-1)/maxGroups)
@@ -188,6 +230,9 @@ func (k Kernel) accumulate(dst []float32, V, D int, ids []int32, gradOut []float
 	if n == 1 {
 		parts = min(1, len(pl.units))
 	}
+	if k.parts > 0 {
+		parts = min(k.parts, len(pl.units))
+	}
 	pl.cut(parts)
 	slots := 0
 	for _, h := range pl.hot {
@@ -199,17 +244,29 @@ func (k Kernel) accumulate(dst []float32, V, D int, ids []int32, gradOut []float
 	partial := pl.partial[:slots*D]
 	clear(partial)
 	pl.bucket(ids, K, parts)
-	parallel(n, parts, func(p int) {
-		for _, e := range pl.lists[p] {
-			i, u := int(e>>32), pl.units[uint32(e)]
-			var row []float32
-			if u.hot < 0 {
-				id := int(ids[i])
-				row = dst[id*D : id*D+D]
-			} else {
-				row = partial[int(u.slot)*D : int(u.slot)*D+D]
+	// target is the row that position i of unit u adds into.
+	target := func(i int, u unit) []float32 {
+		if u.hot < 0 {
+			id := int(ids[i])
+			return dst[id*D : id*D+D]
+		}
+		return partial[int(u.slot)*D : int(u.slot)*D+D]
+	}
+	t.Run(parts, func(p int) {
+		list := pl.lists[p]
+		for k, e := range list {
+			// A part's positions are scattered over the batch, and its
+			// rows over the table, so the hardware prefetchers cannot
+			// see them coming: ask for the rows prefetchAhead positions
+			// on while adding this one.
+			if prefetchAhead > 0 && k+prefetchAhead < len(list) {
+				f := list[k+prefetchAhead]
+				fi := int(f >> 32)
+				vec.Prefetch(gradOut[fi*D : fi*D+D])
+				vec.Prefetch(target(fi, pl.units[uint32(f)]))
 			}
-			if g := gradOut[i*D : i*D+D]; u.s == 1 {
+			i, u := int(e>>32), pl.units[uint32(e)]
+			if row, g := target(i, u), gradOut[i*D:i*D+D]; u.s == 1 {
 				vec.Add(row, g)
 			} else {
 				vec.AddScaled(row, g, u.s)
@@ -334,27 +391,4 @@ func grow(s []int32, n int) []int32 {
 		return make([]int32, n)
 	}
 	return s[:n]
-}
-
-// parallel runs f(0), …, f(parts−1) on n goroutines, the caller's among
-// them. The goroutines claim parts in order from a shared counter.
-func parallel(n, parts int, f func(p int)) {
-	if n == 1 {
-		for p := range parts {
-			f(p)
-		}
-		return
-	}
-	var next atomic.Int64
-	work := func() {
-		for p := int(next.Add(1) - 1); p < parts; p = int(next.Add(1) - 1) {
-			f(p)
-		}
-	}
-	var wg sync.WaitGroup
-	for range n - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
 }

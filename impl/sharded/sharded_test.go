@@ -74,6 +74,36 @@ func TestWorkerCounts(t *testing.T) {
 	}
 }
 
+// TestPartCounts checks that how the units are cut into parts, which the
+// worker count and partsPerWorker decide, never changes a bit: 1 to 9 parts
+// and 1 or 2 workers give what the default kernel gives.
+func TestPartCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const V, D, N = 2000, 24, 16384 // D·N above minWork, so 2 workers run
+	for _, dist := range []bench.Dist{bench.Zipf, bench.Same, bench.Uniform} {
+		ids, g, base := kerneltest.IDs(t, dist, V, N, rng.Uint64()), kerneltest.Normal(rng, N*D), kerneltest.Normal(rng, V*D)
+		opt := embgrad.Options{ScaleGradByFreq: dist == bench.Zipf}
+		want := append([]float32(nil), base...)
+		if err := (Kernel{}).Backward(want, V, D, ids, g, opt); err != nil {
+			t.Fatal(err)
+		}
+		for parts := 1; parts <= 9; parts++ {
+			for _, w := range []int{1, 2} {
+				got := append([]float32(nil), base...)
+				k := Kernel{workers: w, parts: parts}
+				if err := k.Backward(got, V, D, ids, g, opt); err != nil {
+					t.Fatal(err)
+				}
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: %d parts, %d workers: element (%d, %d) = %v, default gives %v", dist, parts, w, i/D, i%D, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestColdRowsInPositionOrder checks that rows named at most K times are
 // summed in position order, to the bits of the reference loop, beside hot
 // rows or not.
@@ -126,5 +156,68 @@ func BenchmarkColumnPasses(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPrefetchAhead backs prefetchAhead: the GPT-2 shape with uniform
+// and Zipf ids, accumulate mode, 1 and 2 workers, for prefetch distances 0
+// (none), 1, 2 and 4 positions.
+//
+//	go test ./impl/sharded -run '^$' -bench PrefetchAhead -count 10
+func BenchmarkPrefetchAhead(b *testing.B) {
+	const V, D, N = 50257, 768, 8192
+	dst, g := make([]float32, V*D), kerneltest.Normal(rand.New(rand.NewPCG(3, 3)), N*D)
+	defer func(d int) { prefetchAhead = d }(prefetchAhead)
+	for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf} {
+		ids, err := bench.IDs(dist, V, N, bench.Seed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ahead := range []int{0, 1, 2, 4} {
+			for _, w := range []int{1, 2} {
+				b.Run(fmt.Sprintf("dist=%s/ahead=%d/workers=%d", dist, ahead, w), func(b *testing.B) {
+					prefetchAhead = ahead
+					k := Kernel{}.WithWorkers(w)
+					for b.Loop() {
+						if err := k.Backward(dst, V, D, ids, g, embgrad.Options{}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkSplit takes apart the speed-up of 2 workers over 1 on the GPT-2
+// shape, accumulate mode, with the cut into parts forced:
+//
+//   - workers=1/parts=1 against workers=1/parts=2 (or 4) is the cost of
+//     splitting alone: one goroutine adds the same rows, part after part,
+//     and each part's positions are scattered over the batch;
+//   - workers=1/parts=P against workers=2/parts=P is what running the
+//     parts at once gains, memory contention included.
+//
+// Command:
+//
+//	go test ./impl/sharded -run '^$' -bench Split -count 10
+func BenchmarkSplit(b *testing.B) {
+	const V, D, N = 50257, 768, 8192
+	dst, g := make([]float32, V*D), kerneltest.Normal(rand.New(rand.NewPCG(3, 3)), N*D)
+	for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf} {
+		ids, err := bench.IDs(dist, V, N, bench.Seed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range []struct{ workers, parts int }{{1, 1}, {1, 2}, {2, 2}, {1, 4}, {2, 4}} {
+			b.Run(fmt.Sprintf("dist=%s/workers=%d/parts=%d", dist, c.workers, c.parts), func(b *testing.B) {
+				k := Kernel{workers: c.workers, parts: c.parts}
+				for b.Loop() {
+					if err := k.Backward(dst, V, D, ids, g, embgrad.Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

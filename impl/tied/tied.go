@@ -22,11 +22,10 @@ package tied
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/simd"
+	"github.com/embgrad/embgrad/internal/team"
 	"github.com/embgrad/embgrad/internal/vec"
 )
 
@@ -141,18 +140,9 @@ func (k Kernel) output(dst []float32, a embgrad.TiedArgs) {
 	}
 	// Rows are disjoint, so which worker takes a block does not change
 	// its bits.
-	var (
-		wg   sync.WaitGroup
-		next atomic.Int64
-	)
-	for range w {
-		wg.Go(func() {
-			for b := int(next.Add(1) - 1); b < blocks; b = int(next.Add(1) - 1) {
-				block(b)
-			}
-		})
-	}
-	wg.Wait()
+	t := team.Start(w)
+	defer t.Stop()
+	t.Run(blocks, block)
 }
 
 // tiled adds rows [v0, v1) of dZᵀ·H into dst with the micro-kernel tk.
