@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/bench"
@@ -198,6 +199,11 @@ func BenchmarkPrefetchAhead(b *testing.B) {
 //   - workers=1/parts=P against workers=2/parts=P is what running the
 //     parts at once gains, memory contention included.
 //
+// start=warm calls the kernel back to back, as the benchmark matrix does, so
+// the helper is still spinning; start=cold keeps the caller busy for 1 ms
+// (untimed) before each call, as a training step does between backward
+// calls, so the helper has gone to sleep and must be woken.
+//
 // Command:
 //
 //	go test ./impl/sharded -run '^$' -bench Split -count 10
@@ -209,15 +215,27 @@ func BenchmarkSplit(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, c := range []struct{ workers, parts int }{{1, 1}, {1, 2}, {2, 2}, {1, 4}, {2, 4}} {
-			b.Run(fmt.Sprintf("dist=%s/workers=%d/parts=%d", dist, c.workers, c.parts), func(b *testing.B) {
-				k := Kernel{workers: c.workers, parts: c.parts}
-				for b.Loop() {
-					if err := k.Backward(dst, V, D, ids, g, embgrad.Options{}); err != nil {
-						b.Fatal(err)
-					}
+		for _, start := range []string{"warm", "cold"} {
+			for _, c := range []struct{ workers, parts int }{{1, 1}, {1, 2}, {2, 2}, {1, 4}, {2, 4}} {
+				if start == "cold" && c.workers == 1 && c.parts > 1 {
+					continue // nothing to wake
 				}
-			})
+				name := fmt.Sprintf("dist=%s/start=%s/workers=%d/parts=%d", dist, start, c.workers, c.parts)
+				b.Run(name, func(b *testing.B) {
+					k := Kernel{workers: c.workers, parts: c.parts}
+					for range b.N {
+						if start == "cold" {
+							b.StopTimer()
+							for t0 := time.Now(); time.Since(t0) < time.Millisecond; {
+							}
+							b.StartTimer()
+						}
+						if err := k.Backward(dst, V, D, ids, g, embgrad.Options{}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 	}
 }
