@@ -61,11 +61,9 @@ func (j *job) work() {
 	}
 }
 
-// helper is a persistent goroutine. It receives teams on assign, whose one
-// slot is enough: a helper is on the idle list at most once, so it is handed
-// a new team only after it has taken the one before from the slot or after
-// Stop; a Start that finds the slot still full (the helper has not yet
-// looked) waits for a running goroutine, never a sleeping one.
+// helper is a persistent goroutine. It receives teams on assign, a slot of
+// one: a helper is on the idle list at most once, and Start never waits for
+// the slot to empty.
 type helper struct {
 	assign chan *Team
 }
@@ -95,8 +93,24 @@ func Start(n int) *Team {
 		go h.loop()
 	}
 	mu.Unlock()
+	// A helper whose slot still holds its previous team has not run since
+	// (a wake-up in progress): waiting for it would stall the caller, so it
+	// is left out of this team and goes back to the idle list, last in line.
+	var late []*helper
+	joined := t.helpers[:0]
 	for _, h := range t.helpers {
-		h.assign <- t
+		select {
+		case h.assign <- t:
+			joined = append(joined, h)
+		default:
+			late = append(late, h)
+		}
+	}
+	t.helpers = joined
+	if len(late) > 0 {
+		mu.Lock()
+		idle = append(late, idle...)
+		mu.Unlock()
 	}
 	return t
 }

@@ -98,12 +98,57 @@ func TestHelpersParticipate(t *testing.T) {
 	}
 }
 
-// waitForHelpers waits until Start can give a team k helpers: helpers of
-// earlier teams go back to the idle list only once they see their team stop.
+// TestStartSkipsLateHelper checks that Start does not wait for a helper
+// that has not yet taken its previous team (one still waking up): it leaves
+// it out, keeps it idle, and the loop still runs.
+func TestStartSkipsLateHelper(t *testing.T) {
+	late := &helper{assign: make(chan *Team, 1)}
+	late.assign <- new(Team) // a team it has not taken; no goroutine will
+	mu.Lock()
+	idle = append(idle, late)
+	mu.Unlock()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for i, h := range idle {
+			if h == late {
+				idle = append(idle[:i], idle[i+1:]...)
+				return
+			}
+		}
+		t.Error("the late helper was dropped from the idle list")
+	}()
+	started := make(chan *Team)
+	go func() { started <- Start(2) }()
+	select {
+	case tm := <-started:
+		for _, h := range tm.helpers {
+			if h == late {
+				t.Fatal("Start put the late helper in the team")
+			}
+		}
+		var n atomic.Int64
+		tm.Run(4, func(int) { n.Add(1) })
+		tm.Stop()
+		if n.Load() != 4 {
+			t.Fatalf("ran %d of 4 parts", n.Load())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Start blocked on a helper that had not taken its last team")
+	}
+}
+
+// waitForHelpers waits until Start can give a team k helpers: Start leaves
+// out a helper that has not yet taken its previous team.
 func waitForHelpers(tb testing.TB, k int) {
 	for start := time.Now(); ; time.Sleep(time.Millisecond) {
 		mu.Lock()
-		free := len(idle) + maxHelpers - helpers
+		free := maxHelpers - helpers
+		for _, h := range idle {
+			if len(h.assign) == 0 {
+				free++
+			}
+		}
 		mu.Unlock()
 		if free >= k {
 			return
