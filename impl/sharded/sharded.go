@@ -54,15 +54,19 @@
 //     scattered, so the hardware prefetchers, which follow sequential
 //     streams, miss them; a one-worker call, whose single part is the whole
 //     batch in order, streams the gradient. Each part therefore prefetches
-//     the rows prefetchAhead positions ahead (vec.Prefetch), which also
-//     speeds up one worker (BenchmarkPrefetchAhead). What it does not win
-//     back is the cost of the cut itself (BenchmarkSplit: one goroutine
-//     adding 2 or 4 parts one after the other against 1 part).
-//   - Memory. One worker already moves 25 MB of gradient rows and, for
-//     uniform ids, reads and writes 23 MB of table rows per GPT-2 call, at a
-//     large share of what the two vCPUs' memory system can move together
-//     (bench's BenchmarkMemory), and each part runs slower while the other
-//     worker runs than alone (BenchmarkSplit).
+//     the rows prefetchAhead positions ahead (vec.Prefetch). What that does
+//     not win back is the cost of the cut itself: on Zipf ids, one
+//     goroutine adding 2 or 4 parts one after the other takes 25–33 %
+//     longer than adding the batch as one part (BenchmarkSplit), because
+//     one part then holds the hot rows, spread over the whole batch, and
+//     the others the cold ones, and each alone does worse than the mix.
+//     Two workers run the parts 1.9–2.0× as fast as one, so on Zipf ids
+//     the speed-up stays near 2 / 1.25.
+//   - Cold calls. When the caller was busy for a while before the call, as
+//     a training step is, the helper has gone to sleep, and its vCPU takes
+//     longer than the wake-up to reach full speed: 2 workers then gained
+//     only 1.5× on uniform and 1.1× on Zipf ids (BenchmarkSplit,
+//     start=cold). The benchmark matrix calls back to back (warm).
 //
 // Counting rows uses a table of V entries, pooled and reset where touched,
 // so a call costs O(len(ids)) besides the adds, not O(V).
@@ -206,8 +210,10 @@ type plan struct {
 }
 
 // prefetchAhead is how many positions ahead of the one being added a part
-// prefetches rows (0: none). 1 and 2 were alike and better than 0 and 4 on
-// the issue-3 VM (BenchmarkPrefetchAhead). A variable only so that the
+// prefetches rows (0: none). On the issue-3 VM, 1, 2 and 4 all cut the time
+// of one worker on uniform ids by 28 % against 0; elsewhere the differences
+// were inside the noise (BenchmarkPrefetchAhead,
+// results/sharded/prefetch.benchstat). A variable only so that the
 // benchmark can compare distances.
 var prefetchAhead = 2
 

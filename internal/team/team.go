@@ -6,8 +6,9 @@
 // other CPUs are idle the goroutine waits for the Go runtime to wake a
 // sleeping thread, and on the 2-vCPU VM of issue 3 that wake-up took a median
 // of 100–200 µs (BenchmarkWake, "parked"), while a GPT-2 backward call takes
-// about 1 ms on one core. A helper that is still spinning starts a loop in
-// under a microsecond (BenchmarkWake, "spinning").
+// about 1 ms on one core. With a helper that is still spinning, Start, a
+// loop both goroutines must join, and Stop took about 3 µs together
+// (BenchmarkWake, "spinning"; results/sharded/wake.benchstat).
 //
 // So a kernel calls Start as early as it can — before its serial planning,
 // which then hides a sleeping helper's wake-up — runs one or more loops with
@@ -37,7 +38,7 @@ const SpinFor = 200 * time.Microsecond
 var maxHelpers = 4 * runtime.GOMAXPROCS(0)
 
 // Team is the caller's goroutine and the helpers that Start gave it. Its
-// methods must be called from the goroutine that called Start.
+// methods must not be called concurrently with each other.
 type Team struct {
 	helpers []*helper
 	job     atomic.Pointer[job] // the latest loop; helpers run each new one

@@ -12,8 +12,27 @@
 #                 benchmark built from OLD is run in the same rounds, its lines
 #                 renamed impl=sharded-old, so benchstat can put the two side by side
 #
-# and benchstat's summaries beside each. About 5 minutes on 2 cores.
+# and benchstat's summaries beside each. About 8 minutes on 2 cores.
 set -eu
+
+# summarise DIR: benchstat's tables of the raw files in DIR (run from DIR, so
+# the tables name the files, not the paths). "sh run.sh --summarise" redoes
+# only this, from the committed raw files.
+summarise() (
+	cd "$1"
+	stat() { go run golang.org/x/perf/cmd/benchstat "$@"; }
+	stat -col /parts -filter '.unit:sec/op' split.txt > split.benchstat
+	stat -col /ahead -filter '.unit:sec/op' prefetch.txt > prefetch.benchstat
+	stat -filter '.unit:sec/op' wake.txt > wake.benchstat
+	stat -col /workers -filter '.unit:sec/op' backward.txt > backward.benchstat
+	if grep -q impl=sharded-old backward.txt; then
+		stat -col /impl -filter '.unit:sec/op' backward.txt > backward-old.benchstat
+	fi
+)
+if [ "${1:-}" = --summarise ]; then
+	summarise "$(dirname "$0")"
+	exit
+fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/results/sharded
 bin=$(mktemp -d)
@@ -40,9 +59,4 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
 			sed 's/impl=sharded/impl=sharded-old/' >> "$out/backward.txt")
 	fi
 done
-stat() { go run golang.org/x/perf/cmd/benchstat "$@"; }
-stat -col /parts -filter '.unit:sec/op' "$out/split.txt" > "$out/split.benchstat"
-stat -col /ahead -filter '.unit:sec/op' "$out/prefetch.txt" > "$out/prefetch.benchstat"
-stat -filter '.unit:sec/op' "$out/wake.txt" > "$out/wake.benchstat"
-stat -col /workers -filter '.unit:sec/op' "$out/backward.txt" > "$out/backward.benchstat"
-[ -z "$old" ] || stat -col /impl -filter '.unit:sec/op' "$out/backward.txt" > "$out/backward-old.benchstat"
+summarise "$out"
