@@ -84,9 +84,16 @@ func Start(n int) *Team {
 	}
 	want := n - 1
 	mu.Lock()
-	take := min(want, len(idle))
-	t.helpers = append(t.helpers, idle[len(idle)-take:]...)
-	idle = idle[:len(idle)-take]
+	// The most recently stopped first (they are still spinning), passing
+	// over any whose slot still holds its last team: that one has not run
+	// since, so it would not join soon. Only its own goroutine empties a
+	// slot, and only Start fills one, so the check cannot go stale.
+	for i := len(idle) - 1; i >= 0 && len(t.helpers) < want; i-- {
+		if h := idle[i]; len(h.assign) == 0 {
+			t.helpers = append(t.helpers, h)
+			idle = append(idle[:i], idle[i+1:]...)
+		}
+	}
 	for len(t.helpers) < want && helpers < maxHelpers {
 		h := &helper{assign: make(chan *Team, 1)}
 		helpers++
@@ -94,24 +101,8 @@ func Start(n int) *Team {
 		go h.loop()
 	}
 	mu.Unlock()
-	// A helper whose slot still holds its previous team has not run since
-	// (a wake-up in progress): waiting for it would stall the caller, so it
-	// is left out of this team and goes back to the idle list, last in line.
-	var late []*helper
-	joined := t.helpers[:0]
 	for _, h := range t.helpers {
-		select {
-		case h.assign <- t:
-			joined = append(joined, h)
-		default:
-			late = append(late, h)
-		}
-	}
-	t.helpers = joined
-	if len(late) > 0 {
-		mu.Lock()
-		idle = append(late, idle...)
-		mu.Unlock()
+		h.assign <- t // never waits: the slot was empty, and only h empties it
 	}
 	return t
 }
