@@ -20,17 +20,49 @@
 package team
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// SpinFor is how long an idle helper spins, waiting for the next Start,
-// before it sleeps. It is about the wake-up cost measured on the issue-3 VM:
-// spinning as long as a wake-up costs is at most twice as wasteful as the
-// best choice made with hindsight, whatever the gap between calls.
-const SpinFor = 200 * time.Microsecond
+// DefaultSpin is how long an idle helper spins, waiting for the next
+// Start, before it sleeps, unless EMBGRAD_SPIN says otherwise. It is about
+// the wake-up cost measured on the issue-3 VM: spinning as long as a
+// wake-up costs is at most twice as wasteful as the best choice made with
+// hindsight, whatever the gap between calls.
+const DefaultSpin = 200 * time.Microsecond
+
+// SpinFor is the spin in use: DefaultSpin, or the Go duration in the
+// environment variable EMBGRAD_SPIN (read once, at program start), as
+// OMP_WAIT_POLICY and KMP_BLOCKTIME set it for OpenMP. A longer spin keeps
+// helpers awake across longer gaps between calls, so they join at once
+// instead of after a wake-up (BenchmarkWake), at the cost of a busy CPU in
+// those gaps. "0" never spins. An unreadable value keeps the default, with
+// a warning on stderr.
+var SpinFor = spinFromEnv(os.Getenv("EMBGRAD_SPIN"), os.Stderr)
+
+// spinFromEnv parses v as EMBGRAD_SPIN: empty means DefaultSpin; otherwise a
+// non-negative Go duration. On a bad value it warns on w and returns
+// DefaultSpin.
+func spinFromEnv(v string, w io.Writer) time.Duration {
+	if v == "" {
+		return DefaultSpin
+	}
+	d, err := time.ParseDuration(v)
+	if err == nil && d < 0 {
+		err = errors.New("negative")
+	}
+	if err != nil {
+		fmt.Fprintf(w, "embgrad: EMBGRAD_SPIN=%q is not a duration ≥ 0 such as 200us or 5ms (%v); using %v\n", v, err, DefaultSpin)
+		return DefaultSpin
+	}
+	return d
+}
 
 // maxHelpers bounds the helpers alive at once. Helpers are only made when
 // a Start finds none idle; past the bound, a team runs with fewer helpers,

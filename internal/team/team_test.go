@@ -3,6 +3,7 @@ package team
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -135,6 +136,33 @@ func TestStartSkipsLateHelper(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Start blocked on a helper that had not taken its last team")
+	}
+}
+
+// TestSpinFromEnv checks EMBGRAD_SPIN's parsing: durations are taken, and
+// anything else keeps the default with a warning that names the variable.
+func TestSpinFromEnv(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want time.Duration
+		warn bool
+	}{
+		{"", DefaultSpin, false},
+		{"5ms", 5 * time.Millisecond, false},
+		{"0", 0, false},
+		{"150us", 150 * time.Microsecond, false},
+		{"-1ms", DefaultSpin, true},
+		{"10", DefaultSpin, true}, // no unit
+		{"fast", DefaultSpin, true},
+	} {
+		var w strings.Builder
+		got := spinFromEnv(c.v, &w)
+		if got != c.want {
+			t.Errorf("EMBGRAD_SPIN=%q: %v, want %v", c.v, got, c.want)
+		}
+		if warned := strings.Contains(w.String(), "EMBGRAD_SPIN"); warned != c.warn {
+			t.Errorf("EMBGRAD_SPIN=%q: warning %q, want one: %v", c.v, w.String(), c.warn)
+		}
 	}
 }
 

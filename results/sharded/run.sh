@@ -4,7 +4,8 @@
 # benchmark once, so that the machine's drift falls on all of them alike:
 #
 #   split.txt     impl/sharded BenchmarkSplit: the cost of cutting the work into
-#                 parts, and what running them at once gains
+#                 parts, and what running them at once gains, for calls back to
+#                 back (warm) and after 1 ms of other work (cold); compare ns/call
 #   prefetch.txt  impl/sharded BenchmarkPrefetchAhead: prefetch distance 0/1/2/4
 #   wake.txt      internal/team BenchmarkWake: how long a helper takes to join
 #   backward.txt  bench BenchmarkBackward for sharded at 1 and 2 workers, GPT-2,
@@ -21,7 +22,7 @@ set -eu
 summarise() (
 	cd "$1"
 	stat() { go run golang.org/x/perf/cmd/benchstat "$@"; }
-	stat -col /parts -filter '.unit:sec/op' split.txt > split.benchstat
+	stat -col /parts -filter '.unit:ns/call' split.txt > split.benchstat
 	stat -col /ahead -filter '.unit:sec/op' prefetch.txt > prefetch.benchstat
 	stat -filter '.unit:sec/op' wake.txt > wake.benchstat
 	stat -col /workers -filter '.unit:sec/op' backward.txt > backward.benchstat
