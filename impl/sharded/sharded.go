@@ -56,17 +56,17 @@
 //     batch in order, streams the gradient. Each part therefore prefetches
 //     the rows prefetchAhead positions ahead (vec.Prefetch). What that does
 //     not win back is the cost of the cut itself: on Zipf ids, one
-//     goroutine adding 2 or 4 parts one after the other takes 25–33 %
+//     goroutine adding 2 or 4 parts one after the other takes 23–31 %
 //     longer than adding the batch as one part (BenchmarkSplit), because
 //     one part then holds the hot rows, spread over the whole batch, and
 //     the others the cold ones, and each alone does worse than the mix.
-//     Two workers run the parts 1.9–2.0× as fast as one, so on Zipf ids
+//     Two workers run the parts 1.85–2.14× as fast as one, so on Zipf ids
 //     the speed-up stays near 2 / 1.25.
 //   - Cold calls. When the caller was busy for a while before the call, as
-//     a training step is, the helper has gone to sleep, and its vCPU takes
-//     longer than the wake-up to reach full speed: 2 workers then gained
-//     only 1.5× on uniform and 1.1× on Zipf ids (BenchmarkSplit,
-//     start=cold). The benchmark matrix calls back to back (warm).
+//     a training step is, the helper has gone to sleep and joins only after
+//     its wake-up: 2 workers then gained 1.6× on uniform and 1.3–1.4× on
+//     Zipf ids (BenchmarkSplit, start=cold). The benchmark matrix calls
+//     back to back (warm).
 //
 // Counting rows uses a table of V entries, pooled and reset where touched,
 // so a call costs O(len(ids)) besides the adds, not O(V).
@@ -210,9 +210,9 @@ type plan struct {
 }
 
 // prefetchAhead is how many positions ahead of the one being added a part
-// prefetches rows (0: none). On the issue-3 VM, 1, 2 and 4 all cut the time
-// of one worker on uniform ids by 28 % against 0; elsewhere the differences
-// were inside the noise (BenchmarkPrefetchAhead,
+// prefetches rows (0: none). On the issue-3 VM, 2 cut the time by 30 %
+// (uniform ids, 1 worker), 28 % (Zipf, 1 worker) and 21 % (Zipf, 2 workers)
+// against 0, and 1 and 4 did no better (BenchmarkPrefetchAhead,
 // results/sharded/prefetch.benchstat). A variable only so that the
 // benchmark can compare distances.
 var prefetchAhead = 2
