@@ -36,17 +36,7 @@ func TestValidate(t *testing.T) {
 	} {
 		dst, V, D, ids, g, opt := ok()
 		tc.mutate(&dst, &V, &D, &ids, &g, &opt)
-		err := embgrad.Validate(dst, V, D, ids, g, opt)
-		if err == nil {
-			t.Errorf("%s: no error", tc.name)
-			continue
-		}
-		if !errors.Is(err, embgrad.ErrInvalidInput) {
-			t.Errorf("%s: %v does not wrap ErrInvalidInput", tc.name, err)
-		}
-		if !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %q does not contain %q", tc.name, err, tc.want)
-		}
+		checkInvalid(t, tc.name, embgrad.Validate(dst, V, D, ids, g, opt), tc.want)
 	}
 }
 
@@ -57,5 +47,21 @@ func TestZeroOptionsHaveNoPadding(t *testing.T) {
 	}
 	if !o.WithPadding(0).Skips(0) || o.WithPadding(0).Skips(1) {
 		t.Fatal("WithPadding(0) does not skip exactly token 0")
+	}
+}
+
+// checkInvalid fails t unless err reports invalid input: non-nil, wrapping
+// ErrInvalidInput, with want in its message.
+func checkInvalid(t *testing.T, name string, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: no error", name)
+		return
+	}
+	if !errors.Is(err, embgrad.ErrInvalidInput) {
+		t.Errorf("%s: %v does not wrap ErrInvalidInput", name, err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: error %q does not contain %q", name, err, want)
 	}
 }

@@ -37,7 +37,7 @@ fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/results/sharded
 bin=$(mktemp -d)
-trap 'rm -rf "$bin"; [ -z "${old:-}" ] || git -C "$root" worktree remove --force "$bin/old"' EXIT
+trap '[ -z "${old:-}" ] || git -C "$root" worktree remove --force "$bin/old"; rm -rf "$bin"' EXIT
 cd "$root"
 go test -c -o "$bin/sharded.test" ./impl/sharded
 go test -c -o "$bin/team.test" ./internal/team
