@@ -120,7 +120,7 @@ const (
 	// into, so that a worker the OS deschedules, or a helper that wakes
 	// late, holds up the others by at most one part. More parts balance
 	// better but cost more to cut (BenchmarkSplit). On the issue-3 VM 1, 2
-	// and 4 could not be told apart in its noise (8 was slower); 2 keeps
+	// and 4 could not be told apart in its noise (8 looked slower); 2 keeps
 	// some balance.
 	partsPerWorker = 2
 	// minGroup is the least K, the number of occurrences above which a row
