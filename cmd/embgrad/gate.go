@@ -55,16 +55,19 @@ const gateUsage = `usage:
   embgrad gate [flags] OLD.txt NEW.txt
   embgrad gate -base REV [flags]
 
-Compares Go benchmark results (benchfmt). Per benchmark and unit: the
-Mann–Whitney U test at -alpha with a Holm–Bonferroni correction over all
-comparisons, plus a relative -threshold on the change of the medians;
+Compares Go benchmark results (benchfmt). Per benchmark: the Mann–Whitney U
+test at -alpha with a Holm–Bonferroni correction over the benchmarks (a
+benchmark's rates give the same p as its time and count as one test), plus
+a relative -threshold on the change of the medians, per unit;
 allocs/op, B/op and units with "assume=exact" fail on any increase.
 With -base, builds the ./bench test binaries of REV (in a temporary git
 worktree) and of the working tree, runs them interleaved -count times each,
 keeps both result files, compares, and re-runs suspects before failing.
 
-Exit status: 0 pass, 1 regression, 2 error (missing, empty or malformed
-input, benchmark sets that do not match, too few samples, build/run failure).
+Exit status: 0 pass, 1 regression, 2 error (missing, empty, cut or malformed
+input, values no measurement has, unit directions that disagree, benchmark
+sets that do not match, too few samples, build/run failure). A -md file that
+cannot be written is reported on stderr and does not change the status.
 
 flags:
 `
@@ -111,7 +114,7 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 
 	var err error
 	switch {
-	case f.alpha <= 0 || f.alpha >= 1:
+	case !(f.alpha > 0 && f.alpha < 1): // NaN too
 		err = fmt.Errorf("gate: -alpha %g: want 0 < alpha < 1", f.alpha)
 	case f.base == "" && len(files) != 2:
 		err = fmt.Errorf("gate: want OLD.txt NEW.txt (or -base REV), got %d file argument(s)", len(files))
@@ -138,7 +141,7 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 	} else {
 		rep, extra, err = gateBase(stderr, &f)
 	}
-	return gateFinish(stdout, &f, rep, extra, err)
+	return gateFinish(stdout, stderr, &f, rep, extra, err)
 }
 
 // gateFiles is the comparison of two existing results files.
@@ -152,7 +155,7 @@ func gateFiles(oldPath, newPath string, opt gate.Options) (*gate.Report, error) 
 
 // gateFinish prints the summary (and -md) and maps the outcome to the exit
 // status: 0 pass, 1 regression, 2 error.
-func gateFinish(stdout io.Writer, f *gateFlags, rep *gate.Report, extra []string, err error) error {
+func gateFinish(stdout, stderr io.Writer, f *gateFlags, rep *gate.Report, extra []string, err error) error {
 	var md bytes.Buffer
 	if err != nil {
 		gate.ErrorMarkdown(&md, gateTitle, err, extra...)
@@ -160,9 +163,12 @@ func gateFinish(stdout io.Writer, f *gateFlags, rep *gate.Report, extra []string
 		rep.Markdown(&md, gateTitle, extra...)
 	}
 	stdout.Write(md.Bytes())
+	// The verdict must survive a summary that cannot be written: CI reads
+	// the exit status, and a regression turned into an error would read as
+	// a broken job rather than a slower change.
 	if f.md != "" {
-		if werr := os.WriteFile(f.md, md.Bytes(), 0o644); werr != nil && err == nil {
-			err = werr
+		if werr := os.WriteFile(f.md, md.Bytes(), 0o644); werr != nil {
+			fmt.Fprintf(stderr, "gate: warning: the summary was not written to -md: %v (it is on stdout; the exit status is the verdict's)\n", werr)
 		}
 	}
 	if err != nil {

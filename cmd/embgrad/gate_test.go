@@ -62,6 +62,17 @@ func gateCases() []gateCase {
 		{"missing", []string{old, td("no-such-file.txt")}, 2},
 		{"one-arg", []string{old}, 2},
 		{"bad-threshold", []string{"-threshold", "x=y", old, old}, 2},
+		// Hostile input: each once passed (exit 0), except md-unwritable,
+		// which turned the regression into exit 2.
+		{"negative", []string{old, td("new-negative.txt")}, 2},
+		{"all-zero", []string{old, td("new-zero.txt")}, 2},
+		{"direction-flip", []string{old, td("new-direction.txt")}, 2},
+		{"cut-after-value", []string{old, td("new-cut.txt")}, 2},
+		{"binary-junk", []string{old, td("new-junk.txt")}, 2},
+		{"iterations-zero", []string{old, td("new-iters0.txt")}, 2},
+		{"alpha-nan", []string{"-alpha", "NaN", td("old-few.txt"), td("new-few.txt")}, 2},
+		{"alpha-inf", []string{"-alpha", "+Inf", old, td("new-regression.txt")}, 2},
+		{"md-unwritable", []string{"-md", td("no-such-dir/gate.md"), old, td("new-regression.txt")}, 1},
 	}
 }
 
@@ -122,6 +133,12 @@ func TestGateErrorsNameFileAndLine(t *testing.T) {
 		{[]string{"testdata/gate/old.txt", "testdata/gate/new-badunit.txt"}, []string{"testdata/gate/new-badunit.txt:5:"}},
 		{[]string{"testdata/gate/new-failed.txt", "testdata/gate/old.txt"}, []string{"testdata/gate/new-failed.txt:46:"}},
 		{[]string{"testdata/gate/empty.txt", "testdata/gate/old.txt"}, []string{"testdata/gate/empty.txt: empty file"}},
+		{[]string{"testdata/gate/old.txt", "testdata/gate/new-negative.txt"}, []string{"testdata/gate/new-negative.txt:19: ", "ns/op is negative"}},
+		{[]string{"testdata/gate/old.txt", "testdata/gate/new-zero.txt"}, []string{"testdata/gate/new-zero.txt:6: ", "0 ns/op: no operation takes no time"}},
+		{[]string{"testdata/gate/old.txt", "testdata/gate/new-direction.txt"}, []string{"testdata/gate/new-direction.txt:6: unit ns/op: better=higher"}},
+		{[]string{"testdata/gate/old.txt", "testdata/gate/new-cut.txt"}, []string{"testdata/gate/new-cut.txt:45: truncated"}},
+		{[]string{"testdata/gate/old.txt", "testdata/gate/new-junk.txt"}, []string{"testdata/gate/new-junk.txt:48: binary data"}},
+		{[]string{"testdata/gate/old.txt", "testdata/gate/new-iters0.txt"}, []string{"testdata/gate/new-iters0.txt:8: ", "0 iterations"}},
 		{[]string{"testdata/gate/old.txt", "testdata/gate/new-mismatch.txt"},
 			[]string{"only in OLD (1):\n\tBenchmarkBackward/impl=loop/V=50257/D=768/N=8192/dist=uniform/mode=accumulate-2",
 				"only in NEW (1):\n\tBenchmarkBackward/impl=sorted/V=50257/D=768/N=8192/dist=zipf/mode=accumulate-2"}},
