@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestReportGolden reports a synthetic run of ours (two kernels, one at two
@@ -84,5 +86,32 @@ func TestReportErrors(t *testing.T) {
 				t.Error("REPORT.md written from bad input")
 			}
 		})
+	}
+}
+
+// TestReportCommitted regenerates results/REPORT.md and its plots from the
+// committed results with the command the report names, byte for byte.
+func TestReportCommitted(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	dir := t.TempDir()
+	files := []string{"results/baseline.txt", "results/peers-reuse.txt", "results/peers.txt"}
+	var stdout, stderr bytes.Buffer
+	if err := run(&stdout, &stderr, append([]string{"report", "-dir", dir}, files...)); err != nil {
+		t.Fatalf("report: %v\n%s", err, &stderr)
+	}
+	written, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(written) < 2 {
+		t.Fatalf("wrote %v", written)
+	}
+	for _, path := range written {
+		got, _ := os.ReadFile(path)
+		want, err := os.ReadFile(filepath.Join("results", filepath.Base(path)))
+		if err != nil {
+			t.Errorf("%s: not committed: %v", filepath.Base(path), err)
+			continue
+		}
+		if d := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")); d != "" {
+			t.Errorf("results/%s differs from a fresh report (-committed +fresh):\n%s", filepath.Base(path), d)
+		}
 	}
 }
