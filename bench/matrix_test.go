@@ -45,3 +45,14 @@ func TestCases(t *testing.T) {
 		}
 	}
 }
+
+func TestPattern(t *testing.T) {
+	got := Pattern(Backward, BackwardKeys, map[string][]string{KeyImpl: {"scatter", "a.b"}, KeyDist: {"same"}})
+	want := `^BenchmarkBackward$/^impl=(scatter|a\.b)$/./././^dist=(same)$`
+	if got != want {
+		t.Errorf("Pattern = %q, want %q", got, want)
+	}
+	if got := Pattern(Memory, MemoryKeys, nil); got != "^BenchmarkMemory$" {
+		t.Errorf("Pattern with no filter = %q", got)
+	}
+}
