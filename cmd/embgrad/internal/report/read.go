@@ -159,10 +159,10 @@ func (d *Data) roofline(threads int) (float64, int) {
 	best, at := 0.0, 0
 	for _, t := range d.memory.tables {
 		for _, row := range d.memory.rows[t] {
-			if get(row, "/op") != "copy" {
+			if get(row, "/"+bench.KeyOp) != "copy" {
 				continue
 			}
-			th, _ := strconv.Atoi(get(row, "/threads"))
+			th, _ := strconv.Atoi(get(row, "/"+bench.KeyThreads))
 			if th > threads || th <= at {
 				continue
 			}
@@ -196,7 +196,7 @@ type bwCell struct {
 // tokensPerSec returns the cell's throughput samples: its tokens/s, or N
 // divided by its sec/op for results that report only time.
 func (c bwCell) tokensPerSec() []float64 {
-	if t := c.s["tokens/s"]; len(t) > 0 {
+	if t := c.s[benchfile.TokensPerSec]; len(t) > 0 {
 		return t
 	}
 	var t []float64
@@ -219,9 +219,9 @@ func (d *Data) cells() []bwCell {
 				}
 				atoi := func(k benchproc.Key, f string) int { n, _ := strconv.Atoi(get(k, f)); return n }
 				out = append(out, bwCell{
-					shape: shapeName(get(t, "/V"), get(t, "/D"), get(t, "/N")),
-					mode:  get(t, "/mode"), dist: get(r, "/dist"), impl: get(col, "/impl"),
-					V: atoi(t, "/V"), D: atoi(t, "/D"), N: atoi(t, "/N"), workers: max(atoi(r, "/workers"), 1),
+					shape: shapeName(get(t, "/"+bench.KeyV), get(t, "/"+bench.KeyD), get(t, "/"+bench.KeyN)),
+					mode:  get(t, "/"+bench.KeyMode), dist: get(r, "/"+bench.KeyDist), impl: get(col, "/"+bench.KeyImpl),
+					V: atoi(t, "/"+bench.KeyV), D: atoi(t, "/"+bench.KeyD), N: atoi(t, "/"+bench.KeyN), workers: max(atoi(r, "/"+bench.KeyWorkers), 1),
 					s: s,
 				})
 			}

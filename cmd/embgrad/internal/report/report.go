@@ -16,6 +16,9 @@ import (
 
 	"golang.org/x/perf/benchproc"
 	"golang.org/x/perf/benchunit"
+
+	"github.com/embgrad/embgrad/bench"
+	"github.com/embgrad/embgrad/bench/benchfile"
 )
 
 // Write renders the report of d into dir/REPORT.md with its plots beside
@@ -172,9 +175,9 @@ func (d *Data) writeMemory(w *bytes.Buffer) {
 		for _, r := range m.rows[t] {
 			for _, col := range m.cols {
 				if s := m.cells[[3]benchproc.Key{t, r, col}]; s != nil {
-					size, _ := strconv.ParseFloat(get(r, "/size"), 64)
-					fmt.Fprintf(w, "| %s | %sB | %s | %s |\n", get(r, "/op"), benchunit.Scale(size, benchunit.Binary),
-						get(r, "/threads"), fmtSummary(s["B/s"], "B/s"))
+					size, _ := strconv.ParseFloat(get(r, "/"+bench.KeySize), 64)
+					fmt.Fprintf(w, "| %s | %sB | %s | %s |\n", get(r, "/"+bench.KeyOp), benchunit.Scale(size, benchunit.Binary),
+						get(r, "/"+bench.KeyThreads), fmtSummary(s["B/s"], "B/s"))
 				}
 			}
 		}
@@ -205,7 +208,7 @@ func (d *Data) writeBackwardTable(w *bytes.Buffer, all, tc []bwCell) {
 				w.WriteString(" |")
 				continue
 			}
-			cell := fmtSummary(tc[i].tokensPerSec(), "tokens/s")
+			cell := fmtSummary(tc[i].tokensPerSec(), benchfile.TokensPerSec)
 			if f, ok := d.fraction(all, tc[i]); ok {
 				cell += fmt.Sprintf(" · roof %.0f%%", 100*f)
 			}
