@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,31 +12,6 @@ import (
 
 	"github.com/embgrad/embgrad/cmd/embgrad/internal/benchrun"
 )
-
-// Golden files are rewritten with -update (the flag may be defined by
-// another golden test of this package too).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func matchGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if flag.Lookup("update").Value.String() == "true" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (rerun with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // fakeBenchBinary writes a shell script standing in for the bench test
 // binary: it logs its arguments and prints testdata/bench/<group>.out for

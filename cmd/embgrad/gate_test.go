@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,20 +11,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// The golden files are rewritten with -update. Other golden tests in this
-// package may define the same flag; package-level flag variables are
-// initialized before init functions run, so define it only if absent.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func gateUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // gateCase is one golden test: args after "gate", the expected exit status,
 // and the golden file stem under testdata/gate (.stdout holds the markdown
@@ -99,26 +84,9 @@ func TestGateGolden(t *testing.T) {
 			if code != c.code {
 				t.Errorf("exit status %d, want %d\nstderr:\n%s", code, c.code, stderr)
 			}
-			gateCheckGolden(t, filepath.Join("testdata", "gate", c.name+".stdout"), stdout)
-			gateCheckGolden(t, filepath.Join("testdata", "gate", c.name+".stderr"), stderr)
+			matchGolden(t, filepath.Join("testdata", "gate", c.name+".stdout"), []byte(stdout))
+			matchGolden(t, filepath.Join("testdata", "gate", c.name+".stderr"), []byte(stderr))
 		})
-	}
-}
-
-func gateCheckGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if gateUpdate() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/embgrad -run Gate -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
