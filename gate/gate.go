@@ -90,7 +90,7 @@ func (o Options) alpha() (float64, error) {
 }
 
 func (o Options) confidence() float64 {
-	if o.Confidence <= 0 || o.Confidence >= 1 {
+	if !(o.Confidence > 0 && o.Confidence < 1) { // NaN too
 		return 0.95
 	}
 	return o.Confidence

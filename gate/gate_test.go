@@ -71,7 +71,7 @@ func TestThresholds(t *testing.T) {
 	if got, want := th.String(), "7.5%, impl=scatter=10%, dist=zipf/=20%, impl=scatter/.*dist=same=0%"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
-	for _, bad := range []string{"", "abc", "=5", "x=", "x=-1", "(=5", "x=NaN"} {
+	for _, bad := range []string{"", "abc", "=5", "x=", "x=-1", "(=5", "x=NaN", "NaN", "Inf", "+Inf", "-Inf", "x=Inf", "1e400"} {
 		if err := new(Thresholds).Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
 		}
