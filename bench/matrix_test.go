@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/embgrad/embgrad"
@@ -54,5 +56,24 @@ func TestPattern(t *testing.T) {
 	}
 	if got := Pattern(Memory, MemoryKeys, nil); got != "^BenchmarkMemory$" {
 		t.Errorf("Pattern with no filter = %q", got)
+	}
+}
+
+func TestExactPattern(t *testing.T) {
+	names := []string{
+		"BenchmarkBackward/impl=scatter/V=50257/D=768/N=8192/dist=zipf/mode=accumulate-2",
+		"BenchmarkMemory/op=read/size=268435456",
+	}
+	got := ExactPattern(names)
+	want := `^BenchmarkBackward$/^impl=scatter$/^V=50257$/^D=768$/^N=8192$/^dist=zipf$/^mode=accumulate$|^BenchmarkMemory$/^op=read$/^size=268435456$`
+	if got != want {
+		t.Errorf("ExactPattern = %q, want %q", got, want)
+	}
+	for _, p := range strings.Split(got, "|") {
+		for _, level := range strings.Split(p, "/") {
+			if _, err := regexp.Compile(level); err != nil {
+				t.Error(err)
+			}
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"golang.org/x/perf/benchfmt"
 )
 
 // Benchmark names are key=value parts, one per name level, so that
@@ -84,4 +86,25 @@ func Pattern(family string, keys []string, filter map[string][]string) string {
 		p = strings.TrimSuffix(p, "/.")
 	}
 	return p
+}
+
+// ExactPattern is a go test -bench pattern matching exactly the benchmarks
+// with these full names (as results files print them, GOMAXPROCS suffix
+// and all): each name level anchored and quoted, names joined by '|' (go
+// test splits a pattern at top-level '|' into alternatives, each split at
+// '/' into per-level expressions).
+func ExactPattern(names []string) string {
+	var alts []string
+	for _, n := range names {
+		base, parts := benchfmt.Name(n).Parts()
+		levels := []string{"^" + regexp.QuoteMeta(string(base)) + "$"}
+		for _, p := range parts {
+			if p[0] == '-' { // GOMAXPROCS suffix, not part of the name
+				continue
+			}
+			levels = append(levels, "^"+regexp.QuoteMeta(string(p[1:]))+"$")
+		}
+		alts = append(alts, strings.Join(levels, "/"))
+	}
+	return strings.Join(alts, "|")
 }

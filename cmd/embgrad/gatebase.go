@@ -10,14 +10,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
 
-	"golang.org/x/perf/benchfmt"
-
+	"github.com/embgrad/embgrad/bench"
 	"github.com/embgrad/embgrad/cmd/embgrad/internal/benchrun"
 	"github.com/embgrad/embgrad/gate"
 )
@@ -126,7 +124,7 @@ func gateBase(stderr io.Writer, f *gateFlags) (rep *gate.Report, extra []string,
 
 	// Re-run the suspects with fresh interleaved samples before failing.
 	suspects := rep.Suspects()
-	pat := gateBenchPattern(suspects)
+	pat := bench.ExactPattern(suspects)
 	fmt.Fprintf(stderr, "gate: %d suspect benchmark(s); re-running them %d times per side to confirm\n", len(suspects), f.count)
 	oldRe, newRe := filepath.Join(outDir, "old-rerun.txt"), filepath.Join(outDir, "new-rerun.txt")
 	if err := run(pat, oldRe, newRe, "re-run"); err != nil {
@@ -139,26 +137,6 @@ func gateBase(stderr io.Writer, f *gateFlags) (rep *gate.Report, extra []string,
 	}
 	rep.Confirm(rerun)
 	return rep, extra, nil
-}
-
-// gateBenchPattern builds a -test.bench pattern matching exactly these
-// benchmarks: each name level anchored and quoted, names joined by '|'
-// (go test splits a pattern at top-level '|' into alternatives, each split
-// at '/' into per-level expressions).
-func gateBenchPattern(names []string) string {
-	var alts []string
-	for _, n := range names {
-		base, parts := benchfmt.Name(n).Parts()
-		levels := []string{"^" + regexp.QuoteMeta(string(base)) + "$"}
-		for _, p := range parts {
-			if p[0] == '-' { // GOMAXPROCS suffix, not part of the name
-				continue
-			}
-			levels = append(levels, "^"+regexp.QuoteMeta(string(p[1:]))+"$")
-		}
-		alts = append(alts, strings.Join(levels, "/"))
-	}
-	return strings.Join(alts, "|")
 }
 
 func gateGit(ctx context.Context, dir string, args ...string) (string, error) {
