@@ -202,3 +202,22 @@ func TestBenchUnwritableDir(t *testing.T) {
 		t.Error("the benchmark binary ran before the output directory was checked")
 	}
 }
+
+// The documented "embgrad bench -kernels tied -report" has no
+// BenchmarkBackward results; its report shows what there is.
+func TestBenchReportTiedOnly(t *testing.T) {
+	bin, _ := fakeBenchBinary(t, "backward.out")
+	o := fakeBenchOptions(t, bin)
+	o.Kernels, o.Dists, o.Report = []string{"tied"}, nil, true
+	var stdout, stderr bytes.Buffer
+	if _, err := runBench(&stdout, &stderr, o); err != nil {
+		t.Fatalf("runBench: %v\n%s", err, &stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(o.Dir, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(md, []byte("## BenchmarkTied")) || bytes.Contains(md, []byte("## gpt2")) {
+		t.Errorf("REPORT.md of a tied-only run:\n%s", md)
+	}
+}
