@@ -12,14 +12,15 @@ import (
 	"testing"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/bench/benchfile"
 	"github.com/embgrad/embgrad/impl/registry"
 	"github.com/embgrad/embgrad/reference"
 )
 
 var (
-	shapesFlag = flag.String("embgrad.shapes", "default",
+	shapesFlag = flag.String(FlagShapes, "default",
 		`shapes to benchmark: "default" (tables ≤ 256 MB), "all" (up to Llama-3's 2.1 GB), or names such as "gpt2,llama2"`)
-	checkFlag = flag.Bool("embgrad.check", true,
+	checkFlag = flag.Bool(FlagCheck, true,
 		"check each kernel's output against the float64 oracle before timing it (embgrad bench checks in its first round only)")
 )
 
@@ -97,7 +98,7 @@ func benchBackward(b *testing.B, c *distCase, k embgrad.Kernel, mode Mode) {
 		}
 		n++
 	}
-	b.ReportMetric(float64(n)*float64(s.N)/b.Elapsed().Seconds(), "tokens/s")
+	b.ReportMetric(float64(n)*float64(s.N)/b.Elapsed().Seconds(), benchfile.TokensPerSec)
 }
 
 // call runs k once in mode: Backward, or embgrad.Scratch.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -126,5 +127,8 @@ func TestSelectShapes(t *testing.T) {
 	}
 	if _, err := SelectShapes("gpt5"); err == nil {
 		t.Error("unknown shape: no error")
+	}
+	if _, err := SelectShapes("gpt2, gpt2"); err == nil || !strings.Contains(err.Error(), `"gpt2" given twice`) {
+		t.Errorf("gpt2,gpt2: error %v, want given twice", err)
 	}
 }

@@ -1,10 +1,6 @@
 package bench
 
-import (
-	"fmt"
-
-	"github.com/embgrad/embgrad"
-)
+import "github.com/embgrad/embgrad"
 
 // Mode is how a benchmark uses the gradient buffer.
 type Mode string
@@ -35,8 +31,7 @@ type Case struct {
 // Name is the sub-benchmark name, key=value parts that benchstat can pivot
 // on; extra keys go after mode.
 func (c Case) Name() string {
-	return fmt.Sprintf("impl=%s/V=%d/D=%d/N=%d/dist=%s/mode=%s/workers=%d",
-		c.Impl, c.Shape.V, c.Shape.D, c.Shape.N, c.Dist, c.Mode, c.Workers)
+	return Sub(BackwardKeys, c.Impl, c.Shape.V, c.Shape.D, c.Shape.N, c.Dist, c.Mode, c.Workers)
 }
 
 // Cases returns the matrix in run order: by shape, then distribution, then

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/embgrad/embgrad"
@@ -42,6 +44,36 @@ func TestCases(t *testing.T) {
 	for p, want := range map[int][]int{1: {1}, 2: {1, 2}, 6: {1, 2, 4, 6}, 8: {1, 2, 4, 8}} {
 		if got := WorkerCounts(p); !slices.Equal(got, want) {
 			t.Errorf("WorkerCounts(%d) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func TestPattern(t *testing.T) {
+	got := Pattern(Backward, BackwardKeys, map[string][]string{KeyImpl: {"scatter", "a.b"}, KeyDist: {"same"}})
+	want := `^BenchmarkBackward$/^impl=(scatter|a\.b)$/./././^dist=(same)$`
+	if got != want {
+		t.Errorf("Pattern = %q, want %q", got, want)
+	}
+	if got := Pattern(Memory, MemoryKeys, nil); got != "^BenchmarkMemory$" {
+		t.Errorf("Pattern with no filter = %q", got)
+	}
+}
+
+func TestExactPattern(t *testing.T) {
+	names := []string{
+		"BenchmarkBackward/impl=scatter/V=50257/D=768/N=8192/dist=zipf/mode=accumulate-2",
+		"BenchmarkMemory/op=read/size=268435456",
+	}
+	got := ExactPattern(names)
+	want := `^BenchmarkBackward$/^impl=scatter$/^V=50257$/^D=768$/^N=8192$/^dist=zipf$/^mode=accumulate$|^BenchmarkMemory$/^op=read$/^size=268435456$`
+	if got != want {
+		t.Errorf("ExactPattern = %q, want %q", got, want)
+	}
+	for _, p := range strings.Split(got, "|") {
+		for _, level := range strings.Split(p, "/") {
+			if _, err := regexp.Compile(level); err != nil {
+				t.Error(err)
+			}
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -49,7 +48,7 @@ func BenchmarkMemory(b *testing.B) {
 	}
 	for _, op := range ops {
 		for _, t := range WorkerCounts(runtime.GOMAXPROCS(0)) {
-			b.Run(fmt.Sprintf("op=%s/size=%d/threads=%d", op.name, probeBytes, t), func(b *testing.B) {
+			b.Run(Sub(MemoryKeys, op.name, probeBytes, t), func(b *testing.B) {
 				src, dst := buffers()
 				b.SetBytes(op.bytes)
 				for b.Loop() {

@@ -48,7 +48,8 @@ func Shapes() []Shape {
 var DefaultShapeNames = []string{"bert-base", "gpt2", "recsys"}
 
 // SelectShapes parses a shape set: "default", "all", or a comma-separated
-// list of shape names.
+// list of shape names, each at most once (a repeated shape would run twice
+// under one name, which go test renames with a #01 suffix).
 func SelectShapes(spec string) ([]Shape, error) {
 	var names []string
 	switch spec {
@@ -64,6 +65,11 @@ func SelectShapes(spec string) ([]Shape, error) {
 		s, ok := ShapeByName(strings.TrimSpace(n))
 		if !ok {
 			return nil, fmt.Errorf("unknown shape %q (want default, all, or names from %s)", n, ShapeNames())
+		}
+		for _, o := range out {
+			if o.Name == s.Name {
+				return nil, fmt.Errorf("shape %q given twice", s.Name)
+			}
 		}
 		out = append(out, s)
 	}

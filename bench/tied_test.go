@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/bench/benchfile"
 	"github.com/embgrad/embgrad/impl/registry"
 	"github.com/embgrad/embgrad/reference"
 )
@@ -40,7 +41,7 @@ func BenchmarkTied(b *testing.B) {
 		var dst []float32
 		var a embgrad.TiedArgs
 		for _, im := range impls {
-			b.Run(fmt.Sprintf("impl=%s/V=%d/D=%d/T=%d", im.name, s.V, s.D, s.T), func(b *testing.B) {
+			b.Run(Sub(TiedKeys, im.name, s.V, s.D, s.T), func(b *testing.B) {
 				if dst == nil { // allocated on first use, shared by the impls
 					dst, a = tiedInputs(s.V, s.D, s.T)
 				}
@@ -57,7 +58,7 @@ func BenchmarkTied(b *testing.B) {
 					}
 				}
 				flops := 2 * float64(s.V) * float64(s.D) * float64(s.T)
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, benchfile.GFLOPPerSec)
 			})
 		}
 	}

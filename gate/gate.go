@@ -14,11 +14,13 @@
 //     pooled buffers, goroutine start-up), the row is compared like the
 //     other units below, with a warning.
 //   - Every other unit is compared with the Mann–Whitney U test
-//     (benchmath.AssumeNothing, two-sided). The p-values of all of these
-//     comparisons form one family corrected with Holm–Bonferroni at level
-//     Alpha (default 0.05), so that running many benchmarks does not make a
-//     false alarm likely. A difference is significant when its Holm-adjusted
-//     p-value is ≤ Alpha.
+//     (benchmath.AssumeNothing, two-sided). The tests form one family
+//     corrected with Holm–Bonferroni at level Alpha (default 0.05), so that
+//     running many benchmarks does not make a false alarm likely. The family
+//     counts hypotheses, not units: a benchmark's rates (B/s, tokens/s) are
+//     its time per op times a constant and give the same p, so they are one
+//     hypothesis reported in several units (see hypotheses). A difference is
+//     significant when its Holm-adjusted p-value is ≤ Alpha.
 //   - A significant difference is a regression only if the change of the
 //     medians is worse than the relative threshold (default 5 %, overridable
 //     per benchmark, see Thresholds). The threshold is applied to the cost
@@ -26,13 +28,15 @@
 //     higher-is-better ones — so 5 % means the same slowdown in ns/op and in
 //     tokens/s.
 //   - The direction of a unit comes from its unit metadata ("Unit tokens/s
-//     better=higher"), else from benchfmt's defaults for the tidy units
-//     (sec/op, B/op, allocs/op lower is better; B/s higher is better), else it
-//     is inferred — higher is better for a rate ("…/s"), lower otherwise —
-//     and the summary says so.
+//     better=higher"), else from the known units (benchfile.KnownBetter:
+//     sec/op, B/op, allocs/op lower is better; B/s and every other rate
+//     "…/s" higher), else lower is better, and the summary says so. Metadata
+//     contradicting a known unit, or the two sides disagreeing on a unit's
+//     direction, is an error: a file alone must not turn slower into better.
 //
-// Errors (never a pass): unreadable, empty or malformed input (the message
-// names file and line); benchmark sets that do not match (benchmarks or
+// Errors (never a pass): an Alpha outside (0, 1) (NaN included);
+// unreadable, empty, cut or malformed input, or values no measurement has
+// (see benchfile.Read; the message names file and line); benchmark sets that do not match (benchmarks or
 // units present on one side only, all listed); and too few samples — fewer
 // than the Mann–Whitney U test needs to ever reach significance after the
 // Holm correction (see MinSamples).
@@ -47,7 +51,12 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchproc"
+
+	"github.com/embgrad/embgrad/bench/benchfile"
 )
+
+// maxListed bounds how many benchmarks one error message lists.
+const maxListed = 10
 
 // DefaultAlpha is the family-wise significance level.
 const DefaultAlpha = 0.05
@@ -67,15 +76,21 @@ type Options struct {
 	AllowNew bool
 }
 
-func (o Options) alpha() float64 {
-	if o.Alpha <= 0 {
-		return DefaultAlpha
+// alpha returns the level, DefaultAlpha for the zero value. Anything else
+// outside (0, 1) is an error: NaN compares false with every bound, and
+// would switch off both significance and the too-few-samples refusal.
+func (o Options) alpha() (float64, error) {
+	switch {
+	case o.Alpha == 0:
+		return DefaultAlpha, nil
+	case !(o.Alpha > 0 && o.Alpha < 1):
+		return 0, fmt.Errorf("alpha %g: want 0 < alpha < 1", o.Alpha)
 	}
-	return o.Alpha
+	return o.Alpha, nil
 }
 
 func (o Options) confidence() float64 {
-	if o.Confidence <= 0 || o.Confidence >= 1 {
+	if !(o.Confidence > 0 && o.Confidence < 1) { // NaN too
 		return 0.95
 	}
 	return o.Confidence
@@ -235,7 +250,10 @@ type series struct {
 // Report — when the sets do not match or there are too few samples to
 // decide.
 func Compare(d *Data, opt Options) (*Report, error) {
-	alpha := opt.alpha()
+	alpha, err := opt.alpha()
+	if err != nil {
+		return nil, err
+	}
 	conf := opt.confidence()
 	rep := &Report{
 		OldPath:    d.Old.Path,
@@ -288,22 +306,9 @@ func Compare(d *Data, opt Options) (*Report, error) {
 	}
 
 	// Unit direction and assumption; conflicting metadata is an error.
-	for _, s := range all {
-		for _, key := range []string{"better", "assume"} {
-			om, nm := d.Old.units.Get(s.unit, key), d.New.units.Get(s.unit, key)
-			if om != nil && nm != nil && om.Value != nm.Value {
-				of, ol := om.Pos()
-				nf, nl := nm.Pos()
-				return nil, fmt.Errorf("unit %s: %s=%s at %s:%d but %s=%s at %s:%d", s.unit, key, om.Value, of, ol, key, nm.Value, nf, nl)
-			}
-		}
-	}
-	units := benchfmt.UnitMetadataMap{}
-	for k, v := range d.Old.units {
-		units[k] = v
-	}
-	for k, v := range d.New.units {
-		units[k] = v
+	units, err := mergeUnits(d, all)
+	if err != nil {
+		return nil, err
 	}
 
 	rows := make([]Row, len(all))
@@ -311,13 +316,10 @@ func Compare(d *Data, opt Options) (*Report, error) {
 	for i, s := range all {
 		r := &rows[i]
 		r.Name, r.Unit = s.name, s.unit
-		r.Better = units.GetBetter(s.unit)
+		r.Better = better(units, s.unit)
 		if r.Better == 0 {
 			r.BetterInferred = true
 			r.Better = -1
-			if strings.HasSuffix(s.unit, "/s") {
-				r.Better = 1
-			}
 		}
 		exactUnit := units.GetAssumption(s.unit) == benchmath.AssumeExact || s.unit == "allocs/op" || s.unit == "B/op"
 		r.Threshold = opt.Thresholds.For(s.name)
@@ -367,8 +369,8 @@ func Compare(d *Data, opt Options) (*Report, error) {
 			}
 		}
 		if len(short) > 0 {
-			if len(short) > maxSyntaxErrors {
-				short = append(short[:maxSyntaxErrors], fmt.Sprintf("... and %d more", len(short)-maxSyntaxErrors))
+			if len(short) > maxListed {
+				short = append(short[:maxListed], fmt.Sprintf("... and %d more", len(short)-maxListed))
 			}
 			return nil, &TooFewError{
 				Need: need,
@@ -419,6 +421,75 @@ func Compare(d *Data, opt Options) (*Report, error) {
 	rep.Rows = rows
 	rep.Notes = notes(d, rows)
 	return rep, nil
+}
+
+// better is a unit's direction from metadata, else from the known units
+// (0: unknown).
+func better(units benchfmt.UnitMetadataMap, unit string) int {
+	if b := units.GetBetter(unit); b != 0 {
+		return b
+	}
+	return benchfile.KnownBetter(unit)
+}
+
+// mergeUnits checks that the two sides agree on each compared unit's
+// metadata — the same "better" and "assume" values where both have them,
+// and the same direction where only one side declares it (against the
+// other side's known or inferred direction) — and returns the union.
+func mergeUnits(d *Data, all []series) (benchfmt.UnitMetadataMap, error) {
+	done := map[string]bool{}
+	for _, s := range all {
+		if done[s.unit] {
+			continue
+		}
+		done[s.unit] = true
+		for _, key := range []string{"better", "assume"} {
+			om, nm := d.Old.units.Get(s.unit, key), d.New.units.Get(s.unit, key)
+			if om != nil && nm != nil && om.Value != nm.Value {
+				of, ol := om.Pos()
+				nf, nl := nm.Pos()
+				return nil, fmt.Errorf("unit %s: %s=%s at %s:%d but %s=%s at %s:%d", s.unit, key, om.Value, of, ol, key, nm.Value, nf, nl)
+			}
+		}
+		ob, nb := better(d.Old.units, s.unit), better(d.New.units, s.unit)
+		if ob == 0 {
+			ob = -1
+		}
+		if nb == 0 {
+			nb = -1
+		}
+		if ob != nb {
+			m, other := d.New.units.Get(s.unit, "better"), d.Old.Path
+			if m == nil {
+				m, other = d.Old.units.Get(s.unit, "better"), d.New.Path
+			}
+			f, l := m.Pos()
+			return nil, fmt.Errorf("unit %s: better=%s at %s:%d, but %s does not say so (it would be %s-is-better there): "+
+				"declare the direction in both files or in neither", m.OrigUnit, m.Value, f, l, other, dirWord(-betterSign(m.Value)))
+		}
+	}
+	units := benchfmt.UnitMetadataMap{}
+	for k, v := range d.Old.units {
+		units[k] = v
+	}
+	for k, v := range d.New.units {
+		units[k] = v
+	}
+	return units, nil
+}
+
+func betterSign(v string) int {
+	if v == "higher" {
+		return 1
+	}
+	return -1
+}
+
+func dirWord(b int) string {
+	if b > 0 {
+		return "higher"
+	}
+	return "lower"
 }
 
 // constant reports whether the sorted values are all the same.

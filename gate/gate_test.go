@@ -71,7 +71,7 @@ func TestThresholds(t *testing.T) {
 	if got, want := th.String(), "7.5%, impl=scatter=10%, dist=zipf/=20%, impl=scatter/.*dist=same=0%"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
-	for _, bad := range []string{"", "abc", "=5", "x=", "x=-1", "(=5", "x=NaN"} {
+	for _, bad := range []string{"", "abc", "=5", "x=", "x=-1", "(=5", "x=NaN", "NaN", "Inf", "+Inf", "-Inf", "x=Inf", "1e400"} {
 		if err := new(Thresholds).Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
 		}
@@ -269,9 +269,55 @@ func TestReadErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}
-	// A complete last line without a newline is fine.
-	if _, err := Read("old.txt", strings.NewReader(ok), "new.txt", strings.NewReader(strings.TrimSuffix(ok, "\n"))); err != nil {
-		t.Errorf("no final newline: %v", err)
+	// A last result line without its newline may have lost units after
+	// its last value: refused even though what is left parses.
+	if _, err := Read("old.txt", strings.NewReader(ok), "new.txt", strings.NewReader(strings.TrimSuffix(ok, "\n"))); err == nil ||
+		!strings.Contains(err.Error(), "new.txt:12: truncated benchmark line") {
+		t.Errorf("no final newline: error %v, want new.txt:12: truncated", err)
+	}
+}
+
+// Alpha outside (0, 1) is refused; NaN once passed every bound check and
+// switched off the too-few-samples refusal.
+func TestAlphaOutOfRange(t *testing.T) {
+	one := results("", 1, func(j, i int) float64 { return 1000 }, "BenchmarkA")
+	slow := results("", 1, func(j, i int) float64 { return 2000 }, "BenchmarkA")
+	d, err := Read("old.txt", strings.NewReader(one), "new.txt", strings.NewReader(slow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.1, 1, 2} {
+		if rep, err := Compare(d, Options{Alpha: a}); err == nil || !strings.Contains(err.Error(), "want 0 < alpha < 1") {
+			t.Errorf("alpha %v: report %v, error %v; want an alpha error", a, rep, err)
+		}
+	}
+	if _, err := Compare(d, Options{}); err == nil || !strings.Contains(err.Error(), "too few samples") {
+		t.Errorf("default alpha, 1 sample a side: error %v, want too few samples", err)
+	}
+}
+
+// A direction declared by one file only must not flip the verdict.
+func TestDirectionMustAgree(t *testing.T) {
+	old := results("", 10, func(j, i int) float64 { return 1000 + float64(i) }, "BenchmarkA")
+	slow := results("", 10, func(j, i int) float64 { return 1500 + float64(i) }, "BenchmarkA")
+	for _, c := range []struct{ name, old, new, want string }{
+		{"known unit", old, "Unit ns/op better=higher\n" + slow, "new.txt:1: unit ns/op: better=higher, but ns/op is lower-is-better"},
+		{"known rate", old, "Unit MB/s better=lower\n" + slow, "new.txt:1: unit MB/s: better=lower, but MB/s is higher-is-better"},
+		{"one side", strings.ReplaceAll(old, "ns/op", "ns/op 3 widgets"), "Unit widgets better=higher\n" + strings.ReplaceAll(slow, "ns/op", "ns/op 3 widgets"),
+			"unit widgets: better=higher at new.txt:1, but old.txt does not say so"},
+	} {
+		d, err := Read("old.txt", strings.NewReader(c.old), "new.txt", strings.NewReader(c.new))
+		if err == nil {
+			var rep *Report
+			rep, err = Compare(d, Options{})
+			if err == nil {
+				t.Errorf("%s: outcome %v, want an error", c.name, rep.Outcome)
+				continue
+			}
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/embgrad/embgrad/cmd/embgrad/internal/benchrun"
 	"github.com/embgrad/embgrad/impl/registry"
 	"github.com/embgrad/embgrad/internal/suite"
 )
@@ -33,8 +34,8 @@ func all(stdout, stderr io.Writer, args []string) error {
 	if _, failed := verifyAll(stdout, cfg, registry.Kernels(), registry.Tied()); failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed; not benchmarking broken kernels", failed)
 	}
-	o := quickBenchOptions()
-	fmt.Fprintf(stderr, "\n[2/2] quick benchmark (%s) and report; the full matrix is \"embgrad bench\"\n", o.commandLine())
+	o := benchrun.Quick()
+	fmt.Fprintf(stderr, "\n[2/2] quick benchmark (%s) and report; the full matrix is \"embgrad bench\"\n", o.CommandLine())
 	path, err := runBench(stdout, stderr, o)
 	if err != nil {
 		return err

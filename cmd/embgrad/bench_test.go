@@ -3,39 +3,15 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/embgrad/embgrad/cmd/embgrad/internal/benchrun"
 )
-
-// Golden files are rewritten with -update (the flag may be defined by
-// another golden test of this package too).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func matchGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if flag.Lookup("update").Value.String() == "true" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (rerun with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // fakeBenchBinary writes a shell script standing in for the bench test
 // binary: it logs its arguments and prints testdata/bench/<group>.out for
@@ -68,22 +44,22 @@ esac
 	return bin, log
 }
 
-func fakeBenchOptions(t *testing.T, bin string) benchOptions {
-	o := defaultBenchOptions()
+func fakeBenchOptions(t *testing.T, bin string) benchrun.Options {
+	o := benchrun.Default()
 	o.Name, o.Dir, o.Count, o.Shapes = "fake", t.TempDir(), 2, "gpt2"
 	o.Kernels, o.Dists = []string{"scatter", "tied"}, []string{"same"}
-	o.binary = bin
+	o.Binary = bin
 	root := t.TempDir()
 	if err := os.Mkdir(filepath.Join(root, "bench"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	o.env = &benchEnv{
-		root:       root,
-		commit:     "0123456789abcdef0123456789abcdef01234567",
-		goVersion:  "go1.26.8",
-		gomaxprocs: 2,
-		date:       time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
-		loadavg:    "0.50 0.40 0.30",
+	o.Env = &benchrun.Env{
+		Root:       root,
+		Commit:     "0123456789abcdef0123456789abcdef01234567",
+		GoVersion:  "go1.26.8",
+		Gomaxprocs: 2,
+		Date:       time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
+		Loadavg:    "0.50 0.40 0.30",
 	}
 	return o
 }
@@ -121,16 +97,20 @@ func TestBenchGolden(t *testing.T) {
 func TestBenchErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, backward string
-		edit           func(*benchOptions)
+		edit           func(*benchrun.Options)
 		code           int    // exitError code; 0 means any error
 		want           string // in the message
 	}{
 		{"malformed", "malformed.out", nil, 0, "go test output:2"},
 		{"failed", "failed.out", nil, 0, "not timing scatter"},
-		{"unknown-kernel", "backward.out", func(o *benchOptions) { o.Kernels = []string{"fastest"} }, 2, "-kernels fastest"},
-		{"unknown-dist", "backward.out", func(o *benchOptions) { o.Dists = []string{"gauss"} }, 2, "-dists gauss"},
-		{"unknown-shape", "backward.out", func(o *benchOptions) { o.Shapes = "gpt5" }, 2, `"gpt5"`},
-		{"zero-count", "backward.out", func(o *benchOptions) { o.Count = 0 }, 2, "-count"},
+		{"unknown-kernel", "backward.out", func(o *benchrun.Options) { o.Kernels = []string{"fastest"} }, 2, "-kernels fastest"},
+		{"unknown-dist", "backward.out", func(o *benchrun.Options) { o.Dists = []string{"gauss"} }, 2, "-dists gauss"},
+		{"unknown-shape", "backward.out", func(o *benchrun.Options) { o.Shapes = "gpt5" }, 2, `"gpt5"`},
+		{"zero-count", "backward.out", func(o *benchrun.Options) { o.Count = 0 }, 2, "-count"},
+		{"bad-benchtime", "backward.out", func(o *benchrun.Options) { o.Benchtime = "abc" }, 2, "-benchtime abc: want a duration such as 100ms or a count such as 100x"},
+		{"zero-benchtime", "backward.out", func(o *benchrun.Options) { o.Benchtime = "0x" }, 2, "-benchtime 0x"},
+		{"duplicate-shape", "backward.out", func(o *benchrun.Options) { o.Shapes = "gpt2,gpt2" }, 2, `shape "gpt2" given twice`},
+		{"duplicate-kernel", "backward.out", func(o *benchrun.Options) { o.Kernels = []string{"scatter", "scatter"} }, 2, "-kernels: scatter given twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bin, _ := fakeBenchBinary(t, tc.backward)
@@ -155,21 +135,21 @@ func TestBenchErrors(t *testing.T) {
 }
 
 func TestBenchCommandLine(t *testing.T) {
-	o := defaultBenchOptions()
+	o := benchrun.Default()
 	want := "go run ./cmd/embgrad bench -name latest -count 10 -benchtime 100ms -shapes default"
-	if got := o.commandLine(); got != want {
+	if got := o.CommandLine(); got != want {
 		t.Errorf("default command line %q, want %q", got, want)
 	}
 	// The recorded command parses back to the same options.
 	o.Name, o.Count, o.Shapes, o.Kernels, o.Modes, o.Others = "x", 3, "gpt2,llama3", []string{"simd", "sharded"}, []string{"scratch"}, false
-	for _, o := range []benchOptions{o, quickBenchOptions()} {
-		var parsed benchOptions
-		args := strings.Fields(strings.TrimPrefix(o.commandLine(), "go run ./cmd/embgrad bench "))
+	for _, o := range []benchrun.Options{o, benchrun.Quick()} {
+		var parsed benchrun.Options
+		args := strings.Fields(strings.TrimPrefix(o.CommandLine(), "go run ./cmd/embgrad bench "))
 		if err := parseBenchFlags(&parsed, args, new(bytes.Buffer)); err != nil {
 			t.Fatal(err)
 		}
-		if parsed.commandLine() != o.commandLine() {
-			t.Errorf("round trip: %q became %q", o.commandLine(), parsed.commandLine())
+		if parsed.CommandLine() != o.CommandLine() {
+			t.Errorf("round trip: %q became %q", o.CommandLine(), parsed.CommandLine())
 		}
 	}
 }
@@ -195,9 +175,49 @@ func TestBenchReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{o.commandLine(), "peers.txt", "| scatter | torch-dense |", "## BenchmarkTied"} {
+	for _, want := range []string{o.CommandLine(), "peers.txt", "| scatter | torch-dense |", "## BenchmarkTied"} {
 		if !bytes.Contains(md, []byte(want)) {
 			t.Errorf("REPORT.md lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// An output directory that cannot be written is found before the run, not
+// after it, when the results would be lost.
+func TestBenchUnwritableDir(t *testing.T) {
+	bin, log := fakeBenchBinary(t, "backward.out")
+	o := fakeBenchOptions(t, bin)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o.Dir = filepath.Join(file, "results")
+	var stdout, stderr bytes.Buffer
+	_, err := runBench(&stdout, &stderr, o)
+	var ee *exitError
+	if err == nil || !strings.Contains(err.Error(), "output directory") || !errors.As(err, &ee) || ee.code != 2 {
+		t.Fatalf("err = %v, want exit status 2 naming the output directory", err)
+	}
+	if _, err := os.Stat(log); err == nil {
+		t.Error("the benchmark binary ran before the output directory was checked")
+	}
+}
+
+// The documented "embgrad bench -kernels tied -report" has no
+// BenchmarkBackward results; its report shows what there is.
+func TestBenchReportTiedOnly(t *testing.T) {
+	bin, _ := fakeBenchBinary(t, "backward.out")
+	o := fakeBenchOptions(t, bin)
+	o.Kernels, o.Dists, o.Report = []string{"tied"}, nil, true
+	var stdout, stderr bytes.Buffer
+	if _, err := runBench(&stdout, &stderr, o); err != nil {
+		t.Fatalf("runBench: %v\n%s", err, &stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(o.Dir, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(md, []byte("## BenchmarkTied")) || bytes.Contains(md, []byte("## gpt2")) {
+		t.Errorf("REPORT.md of a tied-only run:\n%s", md)
 	}
 }

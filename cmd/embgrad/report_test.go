@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestReportGolden reports a synthetic run of ours (two kernels, one at two
@@ -68,7 +70,12 @@ func TestReportErrors(t *testing.T) {
 		want  string
 	}{
 		{"malformed", []string{td("ours.txt"), td("malformed.txt")}, td("malformed.txt") + ":4: "},
-		{"empty", []string{td("empty.txt")}, td("empty.txt") + ": no benchmark results"},
+		{"empty", []string{td("empty.txt")}, td("empty.txt") + ": no benchmark result lines"},
+		{"NaN", []string{td("nan.txt")}, td("nan.txt") + ":4: BenchmarkBackward/impl=loop/V=50257/D=768/N=8192/dist=zipf/mode=accumulate/workers=1-2: value NaN MB/s is not a finite number"},
+		{"negative", []string{td("negative.txt")}, td("negative.txt") + ":3: BenchmarkBackward/impl=loop/V=50257/D=768/N=8192/dist=zipf/mode=accumulate/workers=1-2: value -1.024e+06 tokens/s is negative"},
+		{"Inf", []string{td("inf.txt")}, td("inf.txt") + ":3: BenchmarkBackward/impl=loop/V=50257/D=768/N=8192/dist=zipf/mode=accumulate/workers=1-2: value +Inf tokens/s is not a finite number"},
+		{"same-file-twice", []string{td("ours.txt"), td("peers.txt"), "testdata/../" + td("ours.txt")},
+			"testdata/../testdata/report/ours.txt is the same file as testdata/report/ours.txt (argument 1 and 3)"},
 		{"missing", []string{td("nonexistent.txt")}, "nonexistent.txt"},
 		{"bad-unit", []string{td("badunit.txt")}, td("badunit.txt") + ":2: unit tokens/s: better=sideways"},
 	} {
@@ -84,5 +91,52 @@ func TestReportErrors(t *testing.T) {
 				t.Error("REPORT.md written from bad input")
 			}
 		})
+	}
+}
+
+// TestReportCommitted regenerates results/REPORT.md and its plots from the
+// committed results with the command the report names, byte for byte.
+func TestReportCommitted(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	dir := t.TempDir()
+	files := []string{"results/baseline.txt", "results/peers-reuse.txt", "results/peers.txt"}
+	var stdout, stderr bytes.Buffer
+	if err := run(&stdout, &stderr, append([]string{"report", "-dir", dir}, files...)); err != nil {
+		t.Fatalf("report: %v\n%s", err, &stderr)
+	}
+	written, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(written) < 2 {
+		t.Fatalf("wrote %v", written)
+	}
+	for _, path := range written {
+		got, _ := os.ReadFile(path)
+		want, err := os.ReadFile(filepath.Join("results", filepath.Base(path)))
+		if err != nil {
+			t.Errorf("%s: not committed: %v", filepath.Base(path), err)
+			continue
+		}
+		if d := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")); d != "" {
+			t.Errorf("results/%s differs from a fresh report (-committed +fresh):\n%s", filepath.Base(path), d)
+		}
+	}
+}
+
+// A results file without BenchmarkBackward lines (embgrad bench -kernels
+// tied -report) gets a report of what it has; plotting once indexed the
+// first of no cells.
+func TestReportTiedOnly(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(&stdout, &stderr, []string{"report", "-dir", dir, "testdata/bench/tied.out"}); err != nil {
+		t.Fatalf("report: %v\n%s", err, &stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## BenchmarkTied (sec/op)", "| */V=50257/D=768/T=128/workers=1-2 | 100.0m ±∞ |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("REPORT.md lacks %q:\n%s", want, md)
+		}
 	}
 }

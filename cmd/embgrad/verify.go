@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,18 +30,28 @@ type verifyRow struct {
 func verify(stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	seed := fs.Uint64("seed", 0, "seed for the suites (0: $EMBGRAD_SEED, else the fixed default)")
+	seed := fs.Uint64("seed", 0, "seed for the suites (unset: $EMBGRAD_SEED, else the fixed default)")
 	short := fs.Bool("short", false, "fewer and smaller cases")
 	match := fs.String("kernel", "", "only kernels whose name matches this regexp")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{2, fmt.Errorf("verify: %v", err)}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("verify: unexpected arguments %q", fs.Args())
+		return &exitError{2, fmt.Errorf("verify: unexpected arguments %q", fs.Args())}
+	}
+	// suite.Config reads Seed 0 as "unset", so an explicit -seed 0 would
+	// silently run another seed; refuse it rather than mislead.
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	if seedSet && *seed == 0 {
+		return &exitError{2, errors.New("verify: -seed 0 cannot be passed to the suites (0 means unset there); run with EMBGRAD_SEED=0 instead")}
 	}
 	re, err := regexp.Compile(*match)
 	if err != nil {
-		return fmt.Errorf("verify: -kernel: %v", err)
+		return &exitError{2, fmt.Errorf("verify: -kernel: %v", err)}
 	}
 	cfg, err := suite.Config{Seed: *seed, Short: *short}.Resolve()
 	if err != nil {
@@ -59,14 +70,15 @@ func verify(stdout, stderr io.Writer, args []string) error {
 		}
 	}
 	if len(kernels)+len(tied) == 0 {
-		return fmt.Errorf("verify: no kernel matches %q", *match)
+		return &exitError{2, fmt.Errorf("verify: no kernel matches %q", *match)}
 	}
 	_, failed := verifyAll(stdout, cfg, kernels, tied)
-	if err != nil {
-		return err
-	}
 	if failed > 0 {
-		return fmt.Errorf("verify: %d check(s) failed (seed %d; rerun with -seed %d)", failed, cfg.Seed, cfg.Seed)
+		rerun := fmt.Sprintf("-seed %d", cfg.Seed)
+		if cfg.Seed == 0 {
+			rerun = "EMBGRAD_SEED=0"
+		}
+		return fmt.Errorf("verify: %d check(s) failed (seed %d; rerun with %s)", failed, cfg.Seed, rerun)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -42,5 +43,36 @@ func TestVerifyUnknownKernel(t *testing.T) {
 	err := run(&out, &errb, []string{"verify", "-kernel", "^nosuchkernel$"})
 	if err == nil || !strings.Contains(err.Error(), "no kernel matches") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// verify's flag errors exit 2 like bench's and gate's; -h exits 0; an
+// explicit -seed 0 is told apart from no -seed.
+func TestVerifyFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-h"}, 0, ""},
+		{[]string{"-nosuchflag"}, 2, "flag provided but not defined"},
+		{[]string{"-seed", "x"}, 2, "invalid value"},
+		{[]string{"-seed", "0"}, 2, "-seed 0 cannot be passed"},
+		{[]string{"extra"}, 2, "unexpected arguments"},
+		{[]string{"-kernel", "("}, 2, "-kernel"},
+	} {
+		var out, errb bytes.Buffer
+		err := run(&out, &errb, append([]string{"verify"}, c.args...))
+		code := 0
+		if err != nil {
+			code = 1
+			var ee *exitError
+			if errors.As(err, &ee) {
+				code = ee.code
+			}
+		}
+		if code != c.code || (c.want != "" && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("verify %v: exit %d, error %v; want exit %d and %q", c.args, code, err, c.code, c.want)
+		}
 	}
 }

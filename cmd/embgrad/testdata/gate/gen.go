@@ -186,6 +186,47 @@ func main() {
 	// Bad unit metadata.
 	bad := strings.Replace(string(b), "Unit tokens/s better=higher", "Unit tokens/s better=sideways", 1)
 	write("new-badunit.txt", bad)
+	// Hostile files: each must be refused (exit 2) naming file and line.
+	// A negative time on one line (an improvement of ∞ % if read).
+	gen("new-negative.txt", 16, 10, noise, defaults, func(b bench, s *sample) {
+		if scatter(b) && s.ns < 6.1e6 && s.ns > 6.05e6 {
+			s.ns = -s.ns
+		}
+	})
+	// Every timing zero.
+	gen("new-zero.txt", 17, 10, noise, defaults, nil)
+	bz, _ := os.ReadFile(filepath.Join("testdata", "gate", "new-zero.txt"))
+	zl := strings.Split(string(bz), "\n")
+	for i, l := range zl {
+		if f := strings.Split(l, "\t"); strings.HasPrefix(l, "Benchmark") {
+			f[2], f[3], f[4] = "            0 ns/op", "      0.00 MB/s", "            0 tokens/s"
+			zl[i] = strings.Join(f, "\t")
+		}
+	}
+	write("new-zero.txt", strings.Join(zl, "\n"))
+	// NEW 50 % slower, declaring ns/op higher-is-better.
+	gen("new-direction.txt", 18, 10, noise, defaults, func(b bench, s *sample) { s.ns *= 1.5 })
+	bd, _ := os.ReadFile(filepath.Join("testdata", "gate", "new-direction.txt"))
+	write("new-direction.txt", strings.Replace(string(bd), "Unit tokens/s better=higher", "Unit tokens/s better=higher\nUnit ns/op better=higher", 1))
+	// Cut after a value of the last result: "... ns/op\t", no newline,
+	// the MB/s, tokens/s, B/op and allocs/op that followed lost.
+	gen("new-cut.txt", 19, 10, noise, defaults, nil)
+	bc, _ := os.ReadFile(filepath.Join("testdata", "gate", "new-cut.txt"))
+	cl := strings.Split(string(bc), "\n")
+	cl = cl[:len(cl)-3]
+	last := cl[len(cl)-1]
+	cl[len(cl)-1] = last[:strings.Index(last, "ns/op")+len("ns/op\t")]
+	write("new-cut.txt", strings.Join(cl, "\n"))
+	// Binary junk after the run's output.
+	gen("new-junk.txt", 20, 10, noise, defaults, nil)
+	bj, _ := os.ReadFile(filepath.Join("testdata", "gate", "new-junk.txt"))
+	write("new-junk.txt", string(bj)+"\x00\x00\x7fELF\x02\x01\x01\xff\xfe\n")
+	// A result of 0 iterations.
+	gen("new-iters0.txt", 21, 10, noise, defaults, nil)
+	bi, _ := os.ReadFile(filepath.Join("testdata", "gate", "new-iters0.txt"))
+	il := strings.Split(string(bi), "\n")
+	il[7] = strings.Replace(il[7], "\t     100\t", "\t       0\t", 1)
+	write("new-iters0.txt", strings.Join(il, "\n"))
 	// Noise with many comparisons: 16 benchmarks, ±12 % noise. Seed chosen
 	// (by hand, see gate_test.go TestGateHolmMatters) so that one raw
 	// p-value is below 0.05 with a median change above 5 % — a false alarm
