@@ -21,16 +21,22 @@
 // all-same and boundary ids, padding absent, hit and never hit, scaling on
 // and off, and a zero or random dst. Every call sees its buffers inside
 // guard bands and must neither write outside dst nor modify ids or gradOut;
-// a panic is reported as a failure.
+// a panic on the calling goroutine is reported as a failure. A panic on a
+// goroutine the kernel starts itself cannot be recovered and kills the test
+// process: run with -v, and each check prints the kernel and the case it is
+// about to run (Config.Trace), so the last line before the crash names it.
 //
 // Validation of invalid input is the property suite's business; gradcheck
 // calls kernels with valid input only.
 //
 // Failures name the kernel, the case (V, D, N, distribution, options, dst
 // mode), the first offending (row, col) with got, want and bound, and the
-// seed: runs are reproducible, with a fixed default seed that
-// -embgrad.seed=N or EMBGRAD_SEED=N overrides. Config.Short (go test -short)
-// runs fewer cases.
+// seed with how to reproduce it: runs are reproducible, with a fixed
+// default seed that EMBGRAD_SEED=N or, in test binaries only (the flag is
+// not added to other programs' command lines), -embgrad.seed=N overrides,
+// 0 included; a caller's Config.Seed (with Config.SeedSet for seed 0)
+// overrides both, and the hint then names it. Config.Short (go test
+// -short) runs fewer cases.
 //
 // CheckOracle runs the kernel-independent checks of the oracle itself;
 // tied-embedding kernels have their own suite (TiedChecks, TestTied,
@@ -48,7 +54,11 @@ import (
 )
 
 // Config sets the seed and size of a run; its zero value uses the default
-// seed (or -embgrad.seed / EMBGRAD_SEED) and the full set of cases.
+// seed (or -embgrad.seed / EMBGRAD_SEED) and the full set of cases. Its
+// fields: Seed (0: the flag, environment or default, unless SeedSet),
+// SeedSet (Seed counts even when 0; WithSeed sets both), Short (fewer and
+// smaller cases) and Trace (an io.Writer that receives the check, kernel
+// and case before each case runs; Test sets it to stderr under -v).
 type Config = suite.Config
 
 // Result is the outcome of one named check: Check is its name, Err nil

@@ -2,12 +2,14 @@ package property
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/loop"
+	"github.com/embgrad/embgrad/internal/broken"
 	"github.com/embgrad/embgrad/internal/suite"
 )
 
@@ -45,5 +47,41 @@ func TestCallViolations(t *testing.T) {
 	}
 	if _, err := call(loop.Kernel{}.Backward, c); err != nil {
 		t.Errorf("correct kernel: %v", err)
+	}
+}
+
+// touchesRow is loop plus a stray change to one element of dst.
+type touchesRow struct {
+	loop.Kernel
+	k int
+}
+
+func (t touchesRow) Backward(dst []float32, V, D int, ids []int32, g []float32, opt embgrad.Options) error {
+	if err := t.Kernel.Backward(dst, V, D, ids, g, opt); err != nil {
+		return err
+	}
+	dst[t.k]++
+	return nil
+}
+
+// untouched-rows names the row and column that changed, and says when a
+// -0 became +0.
+func TestUntouchedMessage(t *testing.T) {
+	neg := float32(math.Copysign(0, -1))
+	c := Case{V: 4, D: 3, IDs: []int32{0}, GradOut: []float32{1, 2, 3}, Dst: []float32{0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1}}
+	err := untouched(touchesRow{k: 2*3 + 1}, c)
+	if want := "untouched row 2 changed: row 2 col 1: got 2"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("want %q, got %v", want, err)
+	}
+	c.Dst[3*3+2] = neg
+	var fresh embgrad.Kernel
+	for _, k := range broken.Faulty() {
+		if k.Name() == "adds-fresh-gradient" {
+			fresh = k
+		}
+	}
+	err = untouched(fresh, c)
+	if want := "untouched row 3 changed: row 3 col 2: got 0 (bits 0x00000000), want -0 (bits 0x80000000) unchanged: -0 became +0: a zero was added into a row no id names"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("want %q, got %v", want, err)
 	}
 }

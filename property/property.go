@@ -9,10 +9,11 @@
 // the design hold bit for bit: permuting the (id, row) pairs, splitting the
 // batch, integer linearity, relabelling the vocabulary, scaling by 2^k,
 // duplicating the batch, and a zero gradient. Every call runs with guard
-// bands around dst and copies of ids and gradOut, so stray writes, changed
-// inputs and panics are caught wherever they happen; every kind of invalid
-// input must be rejected with an error wrapping embgrad.ErrInvalidInput and
-// dst unchanged.
+// bands around copies of dst, ids and gradOut, so stray writes, changed
+// inputs and panics on the calling goroutine are caught; every kind of invalid
+// input — bad ids, lengths and padding, V·D overflowing, D = 0 with V above
+// embgrad.MaxV, dst sharing memory with gradOut or ids — must be rejected
+// with an error wrapping embgrad.ErrInvalidInput and dst unchanged.
 //
 // A kernel's tests verify it with one line:
 //
@@ -20,9 +21,21 @@
 //
 // or, collecting every failure, property.Check(mykernel.K{}, property.Config{}).
 //
-// Runs are reproducible: the seed is -embgrad.seed, else $EMBGRAD_SEED,
-// else a fixed default (see internal/suite), and a failure prints it with
-// the shrunk case.
+// Runs are reproducible: the seed is Config.Seed if the caller set it
+// (Config.SeedSet or WithSeed for seed 0), else -embgrad.seed (registered in
+// test binaries only), else $EMBGRAD_SEED, else 1; every failure prints the
+// kernel, the shrunk case, what went wrong and how to reproduce it with the
+// seed's own source. Each check draws from its own stream, and shrinking
+// keeps only cases that fail the same check the same way.
+//
+// A panic on the calling goroutine is a failure; one on a goroutine the
+// kernel starts itself kills the test process. With -v each check prints
+// the kernel and the case before running it (Config.Trace), so the last
+// line before such a crash names the case.
+//
+// Authors who wrap a library that returns a fresh gradient: adding the
+// whole fresh table into dst adds +0 to rows no id names, which turns a −0
+// there into +0 and fails untouched-rows; add only the rows ids name.
 package property
 
 import (
@@ -71,7 +84,11 @@ func Checks(k embgrad.Kernel) []NamedCheck {
 }
 
 // Config sets the seed and size of a run; its zero value uses the default
-// seed (or -embgrad.seed, $EMBGRAD_SEED) and the full number of cases.
+// seed (or -embgrad.seed, $EMBGRAD_SEED) and the full number of cases. Its
+// fields: Seed (0: the flag, environment or default, unless SeedSet),
+// SeedSet (Seed counts even when 0; WithSeed sets both), Short (fewer and
+// smaller cases) and Trace (an io.Writer that receives the check, kernel
+// and case before each case runs; Test sets it to stderr under -v).
 type Config = suite.Config
 
 // Result is one check's outcome: Check is its name, Err nil when it
