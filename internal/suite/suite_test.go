@@ -61,7 +61,7 @@ func TestSeedZero(t *testing.T) {
 func TestCallViolations(t *testing.T) {
 	for _, tc := range []struct {
 		kind, msg string
-		f        func(dst, g []float32, ids []int32) error
+		f         func(dst, g []float32, ids []int32) error
 	}{
 		{StrayWrite, "wrote 1 outside dst, at dst[3] (len(dst) = 3)", func(dst, _ []float32, _ []int32) error {
 			dst[:4][3] = 1
