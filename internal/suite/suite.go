@@ -161,9 +161,13 @@ func (c Config) trace(check, subject string, cs fmt.Stringer) {
 	if c.Trace == nil {
 		return
 	}
+	what := cs.String()
+	if c, ok := cs.(Case); ok {
+		what = c.Size() // generated cases print their data too: too long for a trace
+	}
 	traceMu.Lock()
 	defer traceMu.Unlock()
-	fmt.Fprintf(c.Trace, "embgrad: %s: %s: running %v (seed %d)\n", check, subject, cs, c.Seed)
+	fmt.Fprintf(c.Trace, "embgrad: %s: %s: running %s (seed %d)\n", check, subject, what, c.Seed)
 }
 
 // Check is one named check of a suite.
