@@ -11,17 +11,17 @@ import (
 // call runs k on c with dst starting as start (Backward, or embgrad.Scratch
 // when scratch) through the suite's guarded call and returns the output.
 func call(k embgrad.Kernel, c *tcase, start []float32, scratch bool) ([]float32, error) {
-	dst, g, ids := suite.Out("dst", start), suite.In("gradOut", c.g), suite.InIDs("ids", c.ids)
-	err := suite.Call(func() error {
-		if scratch {
-			return embgrad.Scratch(k, dst.F32(), c.V, c.D, ids.I32(), g.F32(), c.opt)
+	f := suite.BackwardFunc(k.Backward)
+	if scratch {
+		f = func(dst []float32, V, D int, ids []int32, g []float32, opt embgrad.Options) error {
+			return embgrad.Scratch(k, dst, V, D, ids, g, opt)
 		}
-		return k.Backward(dst.F32(), c.V, c.D, ids.I32(), g.F32(), c.opt)
-	}, dst, g, ids)
+	}
+	dst, err := suite.Backward(f, start, c.V, c.D, c.ids, c.g, c.opt)
 	if err != nil {
 		return nil, suite.Accepted(err)
 	}
-	return dst.F32(), nil
+	return dst, nil
 }
 
 // verify runs k on c from start and compares the output with the float64

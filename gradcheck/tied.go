@@ -248,19 +248,8 @@ func (c tiedCase) build(rng *rand.Rand) ([]float32, embgrad.TiedArgs) {
 	return dst, a
 }
 
-// tiedCall runs k on copies of dst and of every input through the suite's
-// guarded call and returns the result (dst as k left it, also when k
-// returned an error) and k's error or the contract violation.
-func tiedCall(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) ([]float32, error) {
-	out, ids, g := suite.Out("dst", dst), suite.InIDs("ids", a.IDs), suite.In("gradOut", a.GradOut)
-	h, z := suite.In("H", a.H), suite.In("dZ", a.DZ)
-	b := a
-	err := suite.Call(func() error {
-		b.IDs, b.GradOut, b.H, b.DZ = ids.I32(), g.F32(), h.F32(), z.F32()
-		return k.BackwardTied(out.F32(), b)
-	}, out, ids, g, h, z)
-	return out.F32(), err
-}
+// tiedCall is the suite's guarded tied call.
+var tiedCall = suite.Tied
 
 // tiedCheck runs k on one case and compares it with the oracle.
 func tiedCheck(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) error {

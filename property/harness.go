@@ -13,7 +13,7 @@ import (
 
 // backward is the shape of Kernel.Backward, of embgrad.Scratch bound to a
 // kernel, and of a Parallel kernel's WithWorkers(n).Backward.
-type backward func(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error
+type backward = suite.BackwardFunc
 
 // scratch binds embgrad.Scratch to k.
 func scratch(k embgrad.Kernel) backward {
@@ -36,7 +36,7 @@ func call(f backward, c Case) ([]float32, error) {
 		dst, ids = suite.OverlappingIDs("dst", c.Dst, "ids", c.IDs)
 		g = suite.In("gradOut", c.GradOut)
 	default:
-		dst, g, ids = suite.Out("dst", c.Dst), suite.In("gradOut", c.GradOut), suite.InIDs("ids", c.IDs)
+		return suite.Backward(f, c.Dst, c.V, c.D, c.IDs, c.GradOut, c.Opt)
 	}
 	err := suite.Call(func() error { return f(dst.F32(), c.V, c.D, ids.I32(), g.F32(), c.Opt) }, dst, g, ids)
 	return dst.F32(), err

@@ -165,18 +165,8 @@ func (c tiedCase) args() embgrad.TiedArgs {
 	return embgrad.TiedArgs{V: c.V, D: c.D, IDs: c.IDs, GradOut: c.GradOut, Opt: c.Opt, T: c.T, H: c.H, DZ: c.DZ}
 }
 
-// tiedCall runs k on dst and a's inputs through the suite's guarded call
-// and returns the result and k's error, or a *suite.Violation.
-func tiedCall(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) ([]float32, error) {
-	out, ids, g := suite.Out("dst", dst), suite.InIDs("ids", a.IDs), suite.In("gradOut", a.GradOut)
-	h, z := suite.In("H", a.H), suite.In("dZ", a.DZ)
-	b := a
-	err := suite.Call(func() error {
-		b.IDs, b.GradOut, b.H, b.DZ = ids.I32(), g.F32(), h.F32(), z.F32()
-		return k.BackwardTied(out.F32(), b)
-	}, out, ids, g, h, z)
-	return out.F32(), err
-}
+// tiedCall is the suite's guarded tied call.
+var tiedCall = suite.Tied
 
 func tiedSumOfParts(k embgrad.TiedKernel, c tiedCase) string {
 	whole, err := tiedCall(k, c.Dst, c.args())

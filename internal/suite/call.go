@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"unsafe"
+
+	"github.com/embgrad/embgrad"
 )
 
 // GuardLen is the length of the guard bands around every buffer a suite
@@ -189,4 +191,31 @@ func Accepted(err error) error {
 		return fmt.Errorf("kernel rejected valid input: %w", err)
 	}
 	return err
+}
+
+// BackwardFunc is the shape of embgrad.Kernel.Backward (and of
+// embgrad.Scratch bound to a kernel).
+type BackwardFunc func(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error
+
+// Backward calls f through Call on guarded copies of dst, ids and gradOut
+// and returns dst after the call (also when f failed) and f's error or the
+// violation.
+func Backward(f BackwardFunc, dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) ([]float32, error) {
+	out, g, in := Out("dst", dst), In("gradOut", gradOut), InIDs("ids", ids)
+	err := Call(func() error { return f(out.F32(), V, D, in.I32(), g.F32(), opt) }, out, g, in)
+	return out.F32(), err
+}
+
+// Tied calls k.BackwardTied through Call on guarded copies of dst and of
+// every input, and returns dst after the call (also when k failed) and k's
+// error or the violation.
+func Tied(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) ([]float32, error) {
+	out, ids, g := Out("dst", dst), InIDs("ids", a.IDs), In("gradOut", a.GradOut)
+	h, z := In("H", a.H), In("dZ", a.DZ)
+	b := a
+	err := Call(func() error {
+		b.IDs, b.GradOut, b.H, b.DZ = ids.I32(), g.F32(), h.F32(), z.F32()
+		return k.BackwardTied(out.F32(), b)
+	}, out, ids, g, h, z)
+	return out.F32(), err
 }
