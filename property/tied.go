@@ -59,8 +59,9 @@ func TestTied(t *testing.T, k embgrad.TiedKernel) {
 // CheckTied runs TiedChecks(k) with cfg and returns every failure joined.
 func CheckTied(k embgrad.TiedKernel, cfg Config) error { return suite.Join(RunTied(k, cfg)) }
 
-// RunTied runs TiedChecks(k) with cfg, one result per check; a failure is
-// a *suite.Failure of the tied case, printed like an untied Failure.
+// RunTied runs TiedChecks(k) with cfg, one result per check; a failure
+// names the kernel, the shrunk tied case, what went wrong and the seed with
+// its reproduce hint, as an untied *Failure does.
 func RunTied(k embgrad.TiedKernel, cfg Config) []Result { return suite.Run(TiedChecks(k), cfg) }
 
 // Cases per tied property: the full run, and under Config.Short.
