@@ -85,3 +85,29 @@ func TestUntouchedMessage(t *testing.T) {
 		t.Errorf("want %q, got %v", want, err)
 	}
 }
+
+// panicsAtZeroWidth is loop, except that it indexes gradOut when D = 0.
+type panicsAtZeroWidth struct{ loop.Kernel }
+
+func (k panicsAtZeroWidth) Backward(dst []float32, V, D int, ids []int32, g []float32, opt embgrad.Options) error {
+	if D == 0 && len(ids) > 0 {
+		_ = g[len(ids)-1]
+	}
+	return k.Kernel.Backward(dst, V, D, ids, g, opt)
+}
+
+// The zero-width check calls kernels with D = 0 and fails one that
+// mishandles it.
+func TestZeroWidthCheck(t *testing.T) {
+	c := Case{V: 5, D: 2, IDs: []int32{4, 1}, GradOut: make([]float32, 4), Dst: make([]float32, 10)}
+	z := zeroWidth(c)
+	if z.D != 0 || z.V < c.V || len(z.Dst) != 0 || len(z.GradOut) != 0 || int(z.IDs[0]) != 4*z.V/c.V {
+		t.Fatalf("zeroWidth(%v) = %v", c, z)
+	}
+	if err := verify(loop.Kernel{}.Backward, z); err != nil {
+		t.Errorf("loop: %v", err)
+	}
+	if err := verify(panicsAtZeroWidth{}.Backward, z); !suite.IsViolation(err, suite.Panicked) {
+		t.Errorf("a kernel that panics at D = 0: %v", err)
+	}
+}

@@ -8,7 +8,8 @@
 // where float32 sums are exact in any order) the metamorphic relations of
 // the design hold bit for bit: permuting the (id, row) pairs, splitting the
 // batch, integer linearity, relabelling the vocabulary, scaling by 2^k,
-// duplicating the batch, and a zero gradient. Every call runs with guard
+// duplicating the batch, and a zero gradient; D = 0 with a large vocabulary
+// must succeed and change nothing. Every call runs with guard
 // bands around copies of dst, ids and gradOut, so stray writes, changed
 // inputs and panics on the calling goroutine are caught; every kind of invalid
 // input — bad ids, lengths and padding, V·D overflowing, D = 0 with V above
@@ -70,6 +71,7 @@ func Checks(k embgrad.Kernel) []NamedCheck {
 		check("duplicate-batch", k, dyadicValues, func(c Case) error { return duplicate(k, c) }),
 		check("zero-gradout", k, dyadicValues, func(c Case) error { return zeroGrad(k, c) }),
 		check("scratch", k, realValues, func(c Case) error { return scratchGarbage(k, c) }),
+		check("zero-width", k, realValues, func(c Case) error { return verify(k.Backward, zeroWidth(c)) }),
 	}
 	if nd, ok := k.(embgrad.Nondeterministic); !ok || !nd.Nondeterministic() {
 		cs = append(cs, check("deterministic", k, realValues, func(c Case) error { return deterministic(k, c) }))

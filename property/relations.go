@@ -313,3 +313,23 @@ func scratchGarbage(k embgrad.Kernel, c Case) error {
 	}
 	return nil
 }
+
+// zeroWidth is c with D = 0 and a vocabulary up to 2^10 times larger (at
+// most 2^20), ids spread over it: dst and gradOut are empty, so a kernel
+// that sizes its work by V does work no output needs — valid input that
+// must succeed and change nothing.
+func zeroWidth(c Case) Case {
+	shift := c.rng().IntN(11)
+	for c.V<<shift > 1<<20 {
+		shift--
+	}
+	z := c.clone()
+	z.D, z.V, z.Dst, z.GradOut = 0, c.V<<shift, nil, nil
+	for i, id := range c.IDs {
+		z.IDs[i] = id << shift
+	}
+	if c.Opt.HasPadding {
+		z.Opt.PaddingIdx = c.Opt.PaddingIdx << shift
+	}
+	return z
+}
