@@ -35,6 +35,13 @@
 //
 // The suites in gradcheck and property verify any Kernel against these rules;
 // the kernels shipped with embgrad live under impl/.
+//
+// This package is the contract only: interfaces, options, validation and
+// its errors. Each form of the backward has one validating function
+// (Validate, ValidateTied) that kernels call; the arithmetic behind them
+// (overflow-checked products, the first bad id) stays unexported, since a
+// kernel that validated with the parts instead of the whole would miss the
+// checks added later (such as the overlap test).
 package embgrad
 
 // Options selects PyTorch's padding_idx and scale_grad_by_freq behaviour.
@@ -96,8 +103,8 @@ type ScratchKernel interface {
 }
 
 // Scratch computes the gradient from scratch with k: dst is overwritten. It
-// uses k's BackwardScratch when it has one, else validates, clears dst and
-// calls Backward.
+// uses k's BackwardScratch when it has one, else validates (so invalid or
+// overlapping input leaves dst unchanged), clears dst and calls Backward.
 func Scratch(k Kernel, dst []float32, V, D int, ids []int32, gradOut []float32, opt Options) error {
 	if s, ok := k.(ScratchKernel); ok {
 		return s.BackwardScratch(dst, V, D, ids, gradOut, opt)

@@ -54,25 +54,29 @@ type TiedParallel interface {
 	WithTiedWorkers(n int) TiedKernel
 }
 
-// ValidateTied checks a BackwardTied call's inputs with Validate's rules and
-// returns the first problem, or nil.
+// ValidateTied checks a BackwardTied call's inputs with Validate's rules
+// (dst sharing memory with H or dZ included) and returns the first problem,
+// or nil.
 func ValidateTied(dst []float32, a TiedArgs) error {
 	if err := Validate(dst, a.V, a.D, a.IDs, a.GradOut, a.Opt); err != nil {
 		return err
 	}
-	td, err := Product("T", a.T, "D", a.D)
+	td, err := product("T", a.T, "D", a.D)
 	if err != nil {
 		return err
 	}
 	if len(a.H) != td {
 		return &LengthError{"H", len(a.H), td, fmt.Sprintf("T*D = %d*%d", a.T, a.D)}
 	}
-	tv, err := Product("T", a.T, "V", a.V)
+	tv, err := product("T", a.T, "V", a.V)
 	if err != nil {
 		return err
 	}
 	if len(a.DZ) != tv {
 		return &LengthError{"dZ", len(a.DZ), tv, fmt.Sprintf("T*V = %d*%d", a.T, a.V)}
 	}
-	return nil
+	if err := disjoint(dst, "H", a.H); err != nil {
+		return err
+	}
+	return disjoint(dst, "dZ", a.DZ)
 }

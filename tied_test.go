@@ -35,6 +35,14 @@ func TestValidateTied(t *testing.T) {
 		{"long dZ", func(_ *[]float32, a *embgrad.TiedArgs) { a.DZ = append(a.DZ, 1) }, "len(dZ) = 13, want 12 (T*V = 4*3)"},
 		{"dZ transposed shape", func(_ *[]float32, a *embgrad.TiedArgs) { a.DZ = a.DZ[:3*3] }, "len(dZ) = 9, want 12"},
 		{"negative T", func(_ *[]float32, a *embgrad.TiedArgs) { a.T = -1 }, "negative T = -1"},
+		{"dst is H", func(dst *[]float32, a *embgrad.TiedArgs) { a.T, a.H, a.DZ = 3, *dst, make([]float32, 3*3) }, "dst overlaps H"},
+		{"dZ inside dst", func(dst *[]float32, a *embgrad.TiedArgs) {
+			buf := make([]float32, 6+12)
+			*dst, a.DZ = buf[:6], buf[5:17]
+		}, "dst overlaps dZ"},
+		{"D = 0, huge V", func(dst *[]float32, a *embgrad.TiedArgs) {
+			*dst, a.V, a.D, a.GradOut, a.T, a.H, a.DZ = nil, 1<<40, 0, nil, 0, nil, nil
+		}, "above MaxV"},
 		{"T*V overflows", func(dst *[]float32, a *embgrad.TiedArgs) {
 			*dst, a.D, a.T, a.GradOut, a.H = nil, 0, math.MaxInt/2, nil, nil
 		}, "T*V"},

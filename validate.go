@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"unsafe"
 )
 
 // ErrInvalidInput is wrapped by every validation error, so callers can test
@@ -42,9 +43,15 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...)
 }
 
-// Product returns a*b for non-negative a, b, or an error naming the operands
+// MaxV is the largest vocabulary Validate accepts: ids are int32, so no
+// row past MaxInt32 can be named, and the bound keeps a kernel that sizes a
+// work table by V from being made to allocate an arbitrary amount when D = 0
+// (dst is then empty whatever V is, so its length bounds nothing).
+const MaxV = math.MaxInt32 + 1
+
+// product returns a*b for non-negative a, b, or an error naming the operands
 // when the product overflows int (a V×D table too large to index).
-func Product(aName string, a int, bName string, b int) (int, error) {
+func product(aName string, a int, bName string, b int) (int, error) {
 	if a < 0 || b < 0 {
 		return 0, invalid("negative %s = %d or %s = %d", aName, a, bName, b)
 	}
@@ -57,37 +64,66 @@ func Product(aName string, a int, bName string, b int) (int, error) {
 
 // Validate checks a Backward call's inputs and returns the first problem, or
 // nil. Every kernel calls it (or does at least the same checks) before its
-// first write to dst.
+// first write to dst. Besides ids, lengths and padding it rejects V > MaxV
+// and a dst that shares memory with ids or gradOut (a kernel reading what
+// it has already written would give order-dependent results).
 func Validate(dst []float32, V, D int, ids []int32, gradOut []float32, opt Options) error {
-	vd, err := Product("V", V, "D", D)
+	vd, err := product("V", V, "D", D)
 	if err != nil {
 		return err
+	}
+	if V > MaxV {
+		return invalid("V = %d is above MaxV = %d (ids are int32)", V, MaxV)
 	}
 	if len(dst) != vd {
 		return &LengthError{"dst", len(dst), vd, fmt.Sprintf("V*D = %d*%d", V, D)}
 	}
-	nd, err := Product("len(ids)", len(ids), "D", D)
+	nd, err := product("len(ids)", len(ids), "D", D)
 	if err != nil {
 		return err
 	}
 	if len(gradOut) != nd {
 		return &LengthError{"gradOut", len(gradOut), nd, fmt.Sprintf("len(ids)*D = %d*%d", len(ids), D)}
 	}
+	if err := disjoint(dst, "gradOut", gradOut); err != nil {
+		return err
+	}
+	if err := disjoint(dst, "ids", ids); err != nil {
+		return err
+	}
 	if opt.HasPadding && (opt.PaddingIdx < 0 || int(opt.PaddingIdx) >= V) {
 		return invalid("padding index %d is outside [0, %d)", opt.PaddingIdx, V)
 	}
-	if i := FirstBadID(ids, V); i >= 0 {
+	if i := firstBadID(ids, V); i >= 0 {
 		return &IDError{Pos: i, ID: ids[i], V: V}
 	}
 	return nil
 }
 
-// FirstBadID returns the first position whose id is outside [0, V), or -1.
-func FirstBadID(ids []int32, V int) int {
+// firstBadID returns the first position whose id is outside [0, V), or -1.
+func firstBadID(ids []int32, V int) int {
 	for i, id := range ids {
 		if id < 0 || int(id) >= V {
 			return i
 		}
 	}
 	return -1
+}
+
+// disjoint returns an error if dst and the input named name share memory.
+// Inputs may share memory with each other: they are read-only. The test is
+// on byte ranges, as crypto/internal/alias.AnyOverlap does, so buffers of
+// different element types (ids and dst) are compared too.
+func disjoint[T int32 | float32](dst []float32, name string, in []T) error {
+	if len(dst) == 0 || len(in) == 0 {
+		return nil
+	}
+	d0 := uintptr(unsafe.Pointer(unsafe.SliceData(dst)))
+	d1 := d0 + uintptr(len(dst))*unsafe.Sizeof(dst[0])
+	i0 := uintptr(unsafe.Pointer(unsafe.SliceData(in)))
+	i1 := i0 + uintptr(len(in))*unsafe.Sizeof(in[0])
+	if d0 < i1 && i0 < d1 {
+		return invalid("dst overlaps %s (dst must not share memory with an input)", name)
+	}
+	return nil
 }

@@ -7,11 +7,8 @@ import (
 	"slices"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/internal/suite"
 )
-
-// widths are the row widths every check cycles through: 1, both sides of
-// every power of two a SIMD kernel may block by, and odd widths past them.
-var widths = []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129}
 
 type dist int
 
@@ -137,13 +134,11 @@ func build(rng *rand.Rand, s spec) (*tcase, bool) {
 		c.opt = c.opt.WithPadding(free[rng.IntN(len(free))])
 	}
 	c.opt.ScaleGradByFreq = s.scale
-	for k := range c.g {
-		c.g[k] = realValue(rng)
-	}
+	c.g = suite.Fill(rng, len(c.g), suite.Normal)
 	switch s.fill {
 	case dstRandom:
 		for k := range c.dst {
-			c.dst[k] = realValue(rng)
+			c.dst[k] = suite.Value(rng, suite.Normal)
 			if rng.IntN(16) == 0 {
 				c.dst[k] = float32(math.Copysign(0, float64(c.dst[k]))) // ±0: untouched rows keep the sign
 			}
@@ -158,12 +153,6 @@ func build(rng *rand.Rand, s spec) (*tcase, bool) {
 	return c, true
 }
 
-// realValue is a normal draw scaled by 2^[-4, 4], so magnitudes in one row
-// differ and cancellation happens.
-func realValue(rng *rand.Rand) float32 {
-	return float32(rng.NormFloat64() * float64(int(1)<<rng.IntN(9)) / 16)
-}
-
 // shapes are the (V, N) pairs the matrix cycles through: N=0, V=1, a single
 // position, few rows with many duplicates, many rows with few.
 var shapes = [][2]int{{1, 0}, {1, 6}, {2, 9}, {3, 1}, {17, 40}, {64, 0}, {100, 257}, {300, 20}, {50, 700}, {500, 5}, {8, 1}}
@@ -174,7 +163,7 @@ var shapes = [][2]int{{1, 0}, {1, 6}, {2, 9}, {3, 1}, {17, 40}, {64, 0}, {100, 2
 // run; a case's index, and so its data, is the same either way.
 func matrix() []spec {
 	var out []spec
-	for wi, D := range widths {
+	for wi, D := range suite.Widths {
 		for c := range combos {
 			sh := shapes[(wi*combos+c)%len(shapes)]
 			x := c

@@ -21,16 +21,22 @@
 // all-same and boundary ids, padding absent, hit and never hit, scaling on
 // and off, and a zero or random dst. Every call sees its buffers inside
 // guard bands and must neither write outside dst nor modify ids or gradOut;
-// a panic is reported as a failure.
+// a panic on the calling goroutine is reported as a failure. A panic on a
+// goroutine the kernel starts itself cannot be recovered and kills the test
+// process: run with -v, and each check prints the kernel and the case it is
+// about to run (Config.Trace), so the last line before the crash names it.
 //
 // Validation of invalid input is the property suite's business; gradcheck
 // calls kernels with valid input only.
 //
 // Failures name the kernel, the case (V, D, N, distribution, options, dst
 // mode), the first offending (row, col) with got, want and bound, and the
-// seed: runs are reproducible, with a fixed default seed that
-// -embgrad.seed=N or EMBGRAD_SEED=N overrides. Config.Short (go test -short)
-// runs fewer cases.
+// seed with how to reproduce it: runs are reproducible, with a fixed
+// default seed that EMBGRAD_SEED=N or, in test binaries only (the flag is
+// not added to other programs' command lines), -embgrad.seed=N overrides,
+// 0 included; a caller's Config.Seed (with Config.SeedSet for seed 0)
+// overrides both, and the hint then names it. Config.Short (go test
+// -short) runs fewer cases.
 //
 // CheckOracle runs the kernel-independent checks of the oracle itself;
 // tied-embedding kernels have their own suite (TiedChecks, TestTied,
@@ -40,7 +46,6 @@ package gradcheck
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sync"
 	"testing"
 
@@ -49,11 +54,25 @@ import (
 )
 
 // Config sets the seed and size of a run; its zero value uses the default
-// seed (or -embgrad.seed / EMBGRAD_SEED) and the full set of cases.
+// seed (or -embgrad.seed / EMBGRAD_SEED) and the full set of cases. Its
+// fields: Seed (0: the flag, environment or default, unless SeedSet),
+// SeedSet (Seed counts even when 0; WithSeed sets both), Short (fewer and
+// smaller cases) and Trace (an io.Writer that receives the check, kernel
+// and case before each case runs; Test sets it to stderr under -v).
 type Config = suite.Config
 
-// Result is the outcome of one named check.
+// Result is the outcome of one named check: Check is its name, Err nil
+// when it passed.
 type Result = suite.Result
+
+// NamedCheck is one check of a suite: Name, and Run(Config) returning its
+// failures joined (nil when it passed). Checks, TiedChecks and
+// OracleChecks return them, for a caller that runs or lists them itself;
+// RunChecks runs a list.
+type NamedCheck = suite.Check
+
+// RunChecks runs checks with cfg, one result per check, in order.
+func RunChecks(checks []NamedCheck, cfg Config) []Result { return suite.Run(checks, cfg) }
 
 // Test runs every check of k as a subtest of t; -short runs fewer cases.
 func Test(t *testing.T, k embgrad.Kernel) {
@@ -83,8 +102,8 @@ func Run(k embgrad.Kernel, cfg Config) []Result { return suite.Run(Checks(k), cf
 //     bitwise-identical results;
 //   - concurrent: calls on distinct dst buffers from several goroutines are
 //     each correct.
-func Checks(k embgrad.Kernel) []suite.Check {
-	cs := []suite.Check{
+func Checks(k embgrad.Kernel) []NamedCheck {
+	cs := []NamedCheck{
 		named("oracle", k, checkOracle),
 		named("exact", k, checkExact),
 		named("nonfinite", k, checkNonfinite),
@@ -99,48 +118,32 @@ func Checks(k embgrad.Kernel) []suite.Check {
 	return append(cs, named("concurrent", k, checkConcurrent))
 }
 
-func named(name string, k embgrad.Kernel, f func(embgrad.Kernel, Config, *report)) suite.Check {
-	return newCheck(name, k.Name(), func(cfg Config, r *report) { f(k, cfg, r) })
+func named(name string, k embgrad.Kernel, f func(embgrad.Kernel, Config, *report)) NamedCheck {
+	return suite.NewCheck(name, k.Name(), func(cfg Config, r *report) { f(k, cfg, r) })
 }
 
-// newCheck makes a check whose failures f reports, each naming subject.
-func newCheck(name, subject string, f func(Config, *report)) suite.Check {
-	return suite.Check{Name: name, Run: func(cfg Config) error {
-		cfg, err := cfg.Resolve()
-		if err != nil {
-			return err
-		}
-		r := &report{subject: subject, seed: cfg.Seed}
-		f(cfg, r)
-		return r.err()
-	}}
-}
-
-// caseRNG gives case i of a check its own stream, so a case's data depends
-// only on the seed and the case, not on what ran before it.
-func caseRNG(seed uint64, check, i int) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, uint64(check)<<32|uint64(i)))
-}
+// report collects a check's failures (suite.Report).
+type report = suite.Report
 
 func checkOracle(k embgrad.Kernel, cfg Config, r *report) {
 	for i, s := range matrix() {
 		if cfg.Short && !inShort(i) {
 			continue
 		}
-		if c, ok := build(caseRNG(cfg.Seed, 1, i), s); ok {
-			r.fail(c, verify(k, c, c.dst, false))
+		if c, ok := build(cfg.Stream("oracle", i), s); ok {
+			r.Try(c, func() error { return verify(k, c, c.dst, false) })
 		}
 	}
 }
 
 func checkExact(k embgrad.Kernel, cfg Config, r *report) {
-	for i, D := range widths {
-		rng := caseRNG(cfg.Seed, 2, i)
+	for i, D := range suite.Widths {
+		rng := cfg.Stream("exact", i)
 		// Each row named at most once, into zeros: s = 1 or 1/1, so the
 		// result is exactly gradOut's row (±0 aside).
 		V := 40
 		c, _ := build(rng, spec{V: V, D: D, N: 1 + rng.IntN(V), dist: distinct, pad: padMode(i % 2), scale: i%4 >= 2})
-		r.fail(c, exactSingles(k, c))
+		r.Try(c, func() error { return exactSingles(k, c) })
 
 		c, ok := build(rng, spec{V: 17, D: D, N: 60, dist: dist(i % int(numDists)), pad: padMode(i % 3), scale: i%2 == 1, fill: dstRandom})
 		if !ok {
@@ -152,11 +155,13 @@ func checkExact(k embgrad.Kernel, cfg Config, r *report) {
 				c.dst[e] = 0 // −0 + +0 is +0: a correct kernel would change −0
 			}
 		}
-		got, err := call(k, c, c.dst, false)
-		if err == nil {
-			err = suite.SameBits(got, c.dst, D, "(the initial dst: gradOut is zero)")
-		}
-		r.fail(c, err)
+		r.Try(c, func() error {
+			got, err := call(k, c, c.dst, false)
+			if err != nil {
+				return err
+			}
+			return suite.SameBits(got, c.dst, D, "(the initial dst: gradOut is zero)")
+		})
 	}
 }
 
@@ -175,8 +180,8 @@ func exactSingles(k embgrad.Kernel, c *tcase) error {
 
 func checkNonfinite(k embgrad.Kernel, cfg Config, r *report) {
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
-	for i, D := range widths {
-		rng := caseRNG(cfg.Seed, 3, i)
+	for i, D := range suite.Widths {
+		rng := cfg.Stream("nonfinite", i)
 		const V = 6 // rows 0–4 are named; row 5 never is
 		c, _ := build(rng, spec{V: V, D: D, N: 24, dist: uniform, pad: padMode(i % 2), scale: i/2%2 == 1, fill: dstMode(i / 4 % 2)})
 		for p := range c.ids {
@@ -201,7 +206,7 @@ func checkNonfinite(k embgrad.Kernel, cfg Config, r *report) {
 			c.dst[5*D+col()] = math.Float32frombits(0x7fc0beef) // untouched: payload kept
 			c.dst[5*D+col()] = inf
 		}
-		r.fail(c, verify(k, c, c.dst, false))
+		r.Try(c, func() error { return verify(k, c, c.dst, false) })
 	}
 }
 
@@ -210,24 +215,27 @@ func checkScratch(k embgrad.Kernel, cfg Config, r *report) {
 	if cfg.Short {
 		per = 2
 	}
-	for i, D := range widths {
+	for i, D := range suite.Widths {
 		for j := range per {
 			sh := shapes[(i*4+j)%len(shapes)]
 			s := spec{V: sh[0], D: D, N: sh[1], dist: dist((i + j) % int(numDists)), pad: padMode(j % 3), scale: (i+j)%2 == 1, fill: dstGarbage}
-			c, ok := build(caseRNG(cfg.Seed, 4, i*4+j), s)
+			c, ok := build(cfg.Stream("scratch", i*4+j), s)
 			if !ok {
 				continue
 			}
-			if err := verify(k, c, c.dst, true); err != nil {
-				r.fail(c, fmt.Errorf("embgrad.Scratch must overwrite dst (want: the oracle from zero): %w", err))
-			}
+			r.Try(c, func() error {
+				if err := verify(k, c, c.dst, true); err != nil {
+					return fmt.Errorf("embgrad.Scratch must overwrite dst (want: the oracle from zero): %w", err)
+				}
+				return nil
+			})
 		}
 	}
 }
 
 // heavy returns cases where summation order matters: many real-valued
 // duplicates per row.
-func heavy(cfg Config, check int) []*tcase {
+func heavy(cfg Config, check string) []*tcase {
 	N := 1500
 	if cfg.Short {
 		N = 400
@@ -236,7 +244,7 @@ func heavy(cfg Config, check int) []*tcase {
 	for i, D := range []int{16, 33, 65} {
 		for j, d := range []dist{same, zipf} {
 			s := spec{V: 50, D: D, N: N, dist: d, pad: padMode(j), scale: i%2 == j, fill: dstRandom}
-			c, _ := build(caseRNG(cfg.Seed, check, 2*i+j), s)
+			c, _ := build(cfg.Stream(check, 2*i+j), s)
 			cs = append(cs, c)
 		}
 	}
@@ -244,36 +252,40 @@ func heavy(cfg Config, check int) []*tcase {
 }
 
 func checkRepeat(k embgrad.Kernel, cfg Config, r *report) {
-	for _, c := range heavy(cfg, 5) {
-		first, err := call(k, c, c.dst, false)
-		if err == nil {
-			var again []float32
-			if again, err = call(k, c, c.dst, false); err == nil {
-				err = suite.SameBits(again, first, c.D, "(the first of two identical calls)")
+	for _, c := range heavy(cfg, "repeat") {
+		r.Try(c, func() error {
+			first, err := call(k, c, c.dst, false)
+			if err != nil {
+				return err
 			}
-		}
-		r.fail(c, err)
+			again, err := call(k, c, c.dst, false)
+			if err != nil {
+				return err
+			}
+			return suite.SameBits(again, first, c.D, "(the first of two identical calls)")
+		})
 	}
 }
 
 func checkWorkers(k embgrad.Kernel, cfg Config, r *report) {
 	p := k.(embgrad.Parallel)
-	for _, c := range heavy(cfg, 6) {
-		one, _, err := verified(p.WithWorkers(1), c, c.dst, false)
-		if err != nil {
-			r.fail(c, fmt.Errorf("WithWorkers(1): %w", err))
-			continue
-		}
-		for _, n := range []int{2, 3, 4, 7} {
-			got, err := call(p.WithWorkers(n), c, c.dst, false)
-			if err == nil {
-				err = suite.SameBits(got, one, c.D, "(WithWorkers(1))")
-			}
+	for _, c := range heavy(cfg, "workers") {
+		r.Try(c, func() error {
+			one, _, err := verified(p.WithWorkers(1), c, c.dst, false)
 			if err != nil {
-				r.fail(c, fmt.Errorf("WithWorkers(%d): %w", n, err))
-				break
+				return fmt.Errorf("WithWorkers(1): %w", err)
 			}
-		}
+			for _, n := range []int{2, 3, 4, 7} {
+				got, err := call(p.WithWorkers(n), c, c.dst, false)
+				if err == nil {
+					err = suite.SameBits(got, one, c.D, "(WithWorkers(1))")
+				}
+				if err != nil {
+					return fmt.Errorf("WithWorkers(%d): %w", n, err)
+				}
+			}
+			return nil
+		})
 	}
 }
 
@@ -285,24 +297,26 @@ func checkConcurrent(k embgrad.Kernel, cfg Config, r *report) {
 	}
 	cs := make([]*tcase, n)
 	for i := range cs {
-		s := spec{V: 100, D: widths[(3*i)%len(widths)], N: 300, dist: dist(i % int(numDists)), pad: padMode(i % 3), scale: i%2 == 1, fill: dstRandom}
+		s := spec{V: 100, D: suite.Widths[(3*i)%len(suite.Widths)], N: 300, dist: dist(i % int(numDists)), pad: padMode(i % 3), scale: i%2 == 1, fill: dstRandom}
 		var ok bool
-		if cs[i], ok = build(caseRNG(cfg.Seed, 7, i), s); !ok {
+		if cs[i], ok = build(cfg.Stream("concurrent", i), s); !ok {
 			s.pad = padNone
-			cs[i], _ = build(caseRNG(cfg.Seed, 7, i), s)
+			cs[i], _ = build(cfg.Stream("concurrent", i), s)
 		}
 	}
-	errs := make([]error, n)
+	// Each goroutine reports into its own Report, merged in case order.
+	rs := make([]*report, goroutines)
 	var wg sync.WaitGroup
 	for g := range goroutines {
+		rs[g] = r.Sub()
 		wg.Go(func() {
 			for i := g; i < n; i += goroutines {
-				errs[i] = verify(k, cs[i], cs[i].dst, false)
+				rs[g].Try(cs[i], func() error { return verify(k, cs[i], cs[i].dst, false) })
 			}
 		})
 	}
 	wg.Wait()
-	for i, err := range errs {
-		r.fail(cs[i], err)
+	for _, s := range rs {
+		r.Merge(s)
 	}
 }

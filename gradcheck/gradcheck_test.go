@@ -46,6 +46,9 @@ var catches = map[string]struct {
 	"writes-before-validating":      {suite: "property"},
 	"accepts-bad-padding":           {suite: "property"},
 	"panics-on-bad-id":              {suite: "property"},
+	"accepts-overlap":               {suite: "property"},
+	"accepts-huge-vocabulary":       {suite: "property"},
+	"adds-fresh-gradient":           {"gradcheck", "oracle"},
 }
 
 // Faulty kernels are caught even with Short's fewer cases.
@@ -100,7 +103,7 @@ func TestFailureNamesSeedCaseAndElement(t *testing.T) {
 	}
 	first := strings.SplitN(err.Error(), "\n", 2)[0]
 	for _, want := range []string{"drops-duplicates: ", "V=", " D=", " N=", " dist=", " pad=", " scale=", " dst=",
-		"row ", " col ", "got ", "want ", "bound ", "seed 7", "-embgrad.seed=7", "EMBGRAD_SEED=7"} {
+		"row ", " col ", "got ", "want ", "bound ", "seed 7: reproduce with Config.Seed=7 and Config.Short"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first failure lacks %q:\n%s", want, first)
 		}
@@ -110,6 +113,39 @@ func TestFailureNamesSeedCaseAndElement(t *testing.T) {
 	}
 	if other := run(8); other == nil || other.Error() == err.Error() {
 		t.Errorf("another seed gave the same failures: the seed does not reach the cases")
+	}
+}
+
+// The reproduce hint names what set the seed: the environment (or the
+// flag) when the caller left Config.Seed unset, Config.Seed when it set it,
+// seed 0 included.
+func TestReproduceHintFollowsTheSeed(t *testing.T) {
+	oracle := gradcheck.Checks(faulty(t, "drops-duplicates"))[0]
+	t.Setenv("EMBGRAD_SEED", "0")
+	for _, tc := range []struct {
+		cfg  gradcheck.Config
+		want string
+	}{
+		{gradcheck.Config{Short: true}, "[seed 0: reproduce with -embgrad.seed=0 or EMBGRAD_SEED=0 and -short]"},
+		{gradcheck.Config{Seed: 3}, "[seed 3: reproduce with Config.Seed=3]"},
+		{gradcheck.Config{Short: true}.WithSeed(0), "[seed 0: reproduce with Config.Seed=0 and Config.SeedSet and Config.Short]"},
+	} {
+		err := oracle.Run(tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: want a failure ending %q, got %v", tc.cfg, tc.want, err)
+		}
+	}
+	// Seed 0 is a seed like any other: its cases differ from seed 1's.
+	zero, one := oracle.Run(gradcheck.Config{Short: true}.WithSeed(0)), oracle.Run(gradcheck.Config{Seed: 1, Short: true})
+	cases := func(err error) string { // the failures without their hints
+		var b strings.Builder
+		for line := range strings.SplitSeq(err.Error(), "\n") {
+			b.WriteString(strings.SplitN(line, " [seed", 2)[0])
+		}
+		return b.String()
+	}
+	if zero == nil || one == nil || cases(zero) == cases(one) {
+		t.Errorf("seed 0 ran seed 1's cases")
 	}
 }
 
@@ -146,8 +182,8 @@ func TestHarnessCatchesStrayWritesAndPanics(t *testing.T) {
 		k    misbehaving
 		want string
 	}{
-		{misbehaving{"writes-past-end", func(dst []float32, _ []int32) { dst[:len(dst)+1][len(dst)] = 0 }}, "wrote outside dst: dst["},
-		{misbehaving{"adds-past-end", func(dst []float32, _ []int32) { dst[:len(dst)+1][len(dst)]++ }}, "wrote outside dst: dst["},
+		{misbehaving{"writes-past-end", func(dst []float32, _ []int32) { dst[:len(dst)+1][len(dst)] = 0 }}, "outside dst, at dst["},
+		{misbehaving{"adds-past-end", func(dst []float32, _ []int32) { dst[:len(dst)+1][len(dst)]++ }}, "outside dst, at dst["},
 		{misbehaving{"sorts-ids", func(_ []float32, ids []int32) { slices.Sort(ids) }}, "modified ids"},
 		{misbehaving{"panics", func(_ []float32, ids []int32) {
 			if len(ids) > 3 {

@@ -38,7 +38,7 @@ func CheckOracle(cfg Config) error { return suite.Join(suite.Run(OracleChecks(),
 // of the central difference (see fdTolerance), and each must be at least a
 // hundred times tighter than torch's allclose(atol=1e-5, rtol=1e-3) or the
 // check fails as toothless.
-func OracleChecks() []suite.Check { return oracle{reference.Loss.Grad, reference.Backward64}.checks() }
+func OracleChecks() []NamedCheck { return oracle{reference.Loss.Grad, reference.Backward64}.checks() }
 
 // oracle is what the checks verify; tests swap in wrong gradients to see
 // them caught.
@@ -47,11 +47,11 @@ type oracle struct {
 	backward func(dst []float64, V, D int, ids []int32, g []float64, opt embgrad.Options)
 }
 
-func (o oracle) checks() []suite.Check {
-	return []suite.Check{
-		newCheck("fd-gradient", "oracle", o.checkGradient),
-		newCheck("fd-direction", "oracle", o.checkDirection),
-		newCheck("adjoint", "oracle", o.checkAdjoint),
+func (o oracle) checks() []NamedCheck {
+	return []NamedCheck{
+		suite.NewCheck("fd-gradient", "oracle", o.checkGradient),
+		suite.NewCheck("fd-direction", "oracle", o.checkDirection),
+		suite.NewCheck("adjoint", "oracle", o.checkAdjoint),
 	}
 }
 
@@ -171,8 +171,8 @@ func (o oracle) checkGradient(cfg Config, r *report) {
 					continue
 				}
 				s := spec{V: sh[0], D: sh[1], N: sh[2], dist: dist(si % int(numDists)), pad: pad, scale: scale}
-				if c, ok := newFDCase(caseRNG(cfg.Seed, 101, i), s); ok {
-					r.fail(c, o.gradient(c))
+				if c, ok := newFDCase(cfg.Stream("fd-gradient", i), s); ok {
+					r.Fail(c, o.gradient(c))
 				}
 			}
 		}
@@ -229,7 +229,7 @@ func (o oracle) checkDirection(cfg Config, r *report) {
 		specs, dirs = specs[:2], 2
 	}
 	for i, s := range specs {
-		rng := caseRNG(cfg.Seed, 102, i)
+		rng := cfg.Stream("fd-direction", i)
 		c, ok := newFDCase(rng, s)
 		if !ok {
 			continue
@@ -237,7 +237,7 @@ func (o oracle) checkDirection(cfg Config, r *report) {
 		grad := o.grad(c.loss, c.E, c.V, c.D, c.ids, c.opt)
 		for n := range dirs {
 			if err := o.direction(c, grad, unitDirection(rng, len(c.E))); err != nil {
-				r.fail(c, fmt.Errorf("direction %d: %w", n, err))
+				r.Fail(c, fmt.Errorf("direction %d: %w", n, err))
 				break
 			}
 		}
@@ -292,13 +292,13 @@ func (o oracle) checkAdjoint(cfg Config, r *report) {
 	if cfg.Short {
 		per = 3
 	}
-	for i, D := range widths {
+	for i, D := range suite.Widths {
 		for j := range per {
 			sh := shapes[(i*6+j)%len(shapes)]
 			s := spec{V: sh[0], D: D, N: sh[1], dist: dist((i + j) % int(numDists)), pad: padMode((i + j) % 3), scale: j%2 == 1}
-			rng := caseRNG(cfg.Seed, 103, i*6+j)
+			rng := cfg.Stream("adjoint", i*6+j)
 			if c, ok := build(rng, s); ok {
-				r.fail(fdShape{c}, o.adjoint(rng, c, j%3 == 0))
+				r.Fail(fdShape{c}, o.adjoint(rng, c, j%3 == 0))
 			}
 		}
 	}

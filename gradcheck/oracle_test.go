@@ -73,7 +73,7 @@ func TestOracleChecksCatchWrongGradients(t *testing.T) {
 // central difference is within the tolerance but not absurdly far below it
 // (which would mean the model is so pessimistic that it tests little).
 func TestFDToleranceIsTightButSound(t *testing.T) {
-	c, _ := newFDCase(caseRNG(1, 999, 0), spec{V: 4, D: 5, N: 12, dist: uniform, pad: padHit, scale: true})
+	c, _ := newFDCase(Config{Seed: 1}.Stream("test", 0), spec{V: 4, D: 5, N: 12, dist: uniform, pad: padHit, scale: true})
 	grad := reference.Loss.Grad(c.loss, c.E, c.V, c.D, c.ids, c.opt)
 	var worst float64 // largest error/tolerance ratio
 	for k := range c.E {

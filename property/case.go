@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/internal/suite"
 	"github.com/leanovate/gopter"
 )
 
@@ -25,7 +26,18 @@ type Case struct {
 
 	dyadic bool   // values are k/256 (and counts powers of two when scaled)
 	aux    uint64 // seeds the random choices of a relation, so shrinking keeps them
+
+	// overlap makes the call lay an input over dst's tail (an invalid
+	// call): with "gradOut", its first n elements are dst's last n; with
+	// "ids", all of ids lie in dst's last len(ids) elements, reinterpreted.
+	overlap struct {
+		with string
+		n    int
+	}
 }
+
+// Size is the case's shape, as a failure names the case first found.
+func (c Case) Size() string { return fmt.Sprintf("N=%d V=%d D=%d", len(c.IDs), c.V, c.D) }
 
 // maxShown caps how many entries of a list String prints.
 const maxShown = 12
@@ -42,8 +54,12 @@ func (c Case) String() string {
 	if c.Opt.ScaleGradByFreq {
 		scale = "on"
 	}
-	return fmt.Sprintf("V=%d D=%d ids=%s g=%s pad=%s scale=%s dst=%s",
+	s := fmt.Sprintf("V=%d D=%d ids=%s g=%s pad=%s scale=%s dst=%s",
 		c.V, c.D, ints(c.IDs), rows(c.GradOut, c.D), pad, scale, rows(c.Dst, c.D))
+	if c.overlap.with != "" {
+		s += fmt.Sprintf(" overlap=%s(%d)", c.overlap.with, max(c.overlap.n, len(c.IDs)))
+	}
+	return s
 }
 
 func rows(x []float32, D int) string {
@@ -76,10 +92,6 @@ func list(n int, item func(i int) string) string {
 	return b.String()
 }
 
-// widths are the row widths cases use: around every SIMD width and its
-// tails (1, 7/8/9, 15/16/17, …), where kernels change code paths.
-var widths = []int{1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129}
-
 // sizes bounds generated shapes.
 type sizes struct {
 	V, N  int // largest vocabulary and batch
@@ -88,7 +100,7 @@ type sizes struct {
 
 var (
 	full  = sizes{V: 4096, N: 6000, Elems: 1 << 16}
-	short = sizes{V: 1024, N: 1024, Elems: 1 << 12} // suite.Config.Short
+	short = sizes{V: 1024, N: 1024, Elems: 1 << 12} // Config.Short
 )
 
 // genCase generates cases with dyadic or real values; its shrinker makes a
@@ -102,7 +114,7 @@ func genCase(kind valueKind, lim sizes) gopter.Gen {
 
 // newCase draws a shape, an id distribution, options and values.
 func newCase(rng *rand.Rand, dyadic bool, lim sizes) Case {
-	c := Case{D: widths[rng.IntN(len(widths))], dyadic: dyadic, aux: rng.Uint64()}
+	c := Case{D: suite.Widths[rng.IntN(len(suite.Widths))], dyadic: dyadic, aux: rng.Uint64()}
 	c.V = logUniform(rng, min(lim.V, lim.Elems/c.D))
 	n := 0
 	if rng.IntN(16) != 0 {
@@ -129,10 +141,11 @@ func newCase(rng *rand.Rand, dyadic bool, lim sizes) Case {
 		}
 	}
 	c.Opt.ScaleGradByFreq = rng.IntN(2) == 0
-	value := realValue
+	kind := suite.Wild
 	if dyadic {
-		value = dyadicValue
+		kind = suite.Dyadic
 	}
+	value := func(rng *rand.Rand) float32 { return suite.Value(rng, kind) }
 	c.GradOut = make([]float32, len(c.IDs)*c.D)
 	for i := range c.GradOut {
 		c.GradOut[i] = value(rng)
@@ -202,39 +215,10 @@ func genIDs(rng *rand.Rand, V, n int) []int32 {
 	return ids
 }
 
-// dyadicValue is k/256 for |k| ≤ 64: sums of thousands of them, scaled by
-// powers of two, are exact in float32, so every summation order gives the
-// same bits.
-func dyadicValue(rng *rand.Rand) float32 {
-	return float32(rng.IntN(129)-64) / 256
-}
-
-// realValue mixes ordinary values with ±0, subnormals, tiny and large
-// magnitudes, from one random draw. Large ones reach 2¹²⁶, so a few can
-// overflow a sum; the oracle accepts ±Inf where some order of summation
-// overflows.
-func realValue(rng *rand.Rand) float32 {
-	r := rng.Uint64()
-	sign := uint32(r>>63) << 31
-	frac := uint32(r) & (1<<23 - 1)
-	e := uint32(r>>40) % 64
-	var exp uint32 // biased exponent
-	switch k := (r >> 32) % 20; {
-	case k < 13:
-		exp = 127 - 11 + e%21 // magnitudes in [2⁻¹¹, 2¹⁰)
-	case k < 15:
-		return math.Float32frombits(sign) // ±0
-	case k < 16:
-		exp = 0 // subnormal
-	case k < 17:
-		exp = 1 + e%20 // tiny normal
-	case k < 19:
-		exp = 127 + 40 + e%60
-	default:
-		exp = 127 + 100 + e%26
-	}
-	return math.Float32frombits(sign | exp<<23 | frac)
-}
+// dyadicValue is suite.Dyadic's k/256: sums of thousands of them, scaled
+// by powers of two, are exact in float32, so every summation order gives
+// the same bits.
+func dyadicValue(rng *rand.Rand) float32 { return suite.Value(rng, suite.Dyadic) }
 
 // used reports which rows a position names (padding positions included)
 // or the padding option names.

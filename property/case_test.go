@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/internal/suite"
 	"github.com/embgrad/embgrad/reference"
 )
 
@@ -29,7 +30,7 @@ func TestGeneratedCases(t *testing.T) {
 			t.Fatalf("invalid case %v: %v", c, err)
 		}
 		checkDyadic(t, c)
-		for _, d := range widths {
+		for _, d := range suite.Widths {
 			see("D="+strconv.Itoa(d), c.D == d)
 		}
 		counts := reference.Counts(c.V, c.IDs, c.Opt)
@@ -62,7 +63,7 @@ func TestGeneratedCases(t *testing.T) {
 			t.Errorf("no generated case with %s", want)
 		}
 	}
-	for _, d := range widths {
+	for _, d := range suite.Widths {
 		if !seen["D="+strconv.Itoa(d)] {
 			t.Errorf("no generated case with D=%d", d)
 		}

@@ -1,10 +1,9 @@
 package property
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
+	"math"
 	"strconv"
 
 	"github.com/embgrad/embgrad"
@@ -14,7 +13,7 @@ import (
 
 // backward is the shape of Kernel.Backward, of embgrad.Scratch bound to a
 // kernel, and of a Parallel kernel's WithWorkers(n).Backward.
-type backward func(dst []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) error
+type backward = suite.BackwardFunc
 
 // scratch binds embgrad.Scratch to k.
 func scratch(k embgrad.Kernel) backward {
@@ -23,85 +22,24 @@ func scratch(k embgrad.Kernel) backward {
 	}
 }
 
-// Kinds of violation the harness detects on every call.
-const (
-	panicked     = "panic"
-	strayWrite   = "guard"
-	changedInput = "input"
-)
-
-// A violation is a breach of the contract that the harness itself saw, as
-// opposed to an error the kernel returned.
-type violation struct {
-	kind string
-	msg  string
-}
-
-func (v *violation) Error() string { return v.msg }
-
-// isViolation reports whether err is a violation of the given kind.
-func isViolation(err error, kind string) bool {
-	var v *violation
-	return errors.As(err, &v) && v.kind == kind
-}
-
-// call runs f on c: dst is a copy of c.Dst between guard bands, ids and
-// gradOut are copies of c's. It returns dst after the call and f's error,
-// or a *violation if f panicked, wrote outside dst, or changed ids or
-// gradOut.
-func call(f backward, c Case) (dst []float32, err error) {
-	ids, g := slices.Clone(c.IDs), slices.Clone(c.GradOut)
-	dst, err = guarded(c.Dst, func(dst []float32) error { return f(dst, c.V, c.D, ids, g, c.Opt) })
-	var v *violation
-	if errors.As(err, &v) {
-		return dst, err
+// call runs f on c through the suite's guarded call (copies of dst, ids and
+// gradOut between guard bands; for an overlapping case, the input laid
+// over dst's tail). It returns dst after the call and f's error, or a
+// *suite.Violation.
+func call(f backward, c Case) ([]float32, error) {
+	var dst, g, ids *suite.Buf
+	switch c.overlap.with {
+	case "gradOut":
+		dst, g = suite.Overlapping("dst", c.Dst, "gradOut", c.GradOut, c.overlap.n)
+		ids = suite.InIDs("ids", c.IDs)
+	case "ids":
+		dst, ids = suite.OverlappingIDs("dst", c.Dst, "ids", c.IDs)
+		g = suite.In("gradOut", c.GradOut)
+	default:
+		return suite.Backward(f, c.Dst, c.V, c.D, c.IDs, c.GradOut, c.Opt)
 	}
-	if v := cmp.Or(unchangedIDs(ids, c.IDs), unchanged("gradOut", g, c.GradOut)); v != nil {
-		return dst, v
-	}
-	return dst, err
-}
-
-// guarded runs f on a copy of src between guard bands (suite.Guarded) and
-// returns the copy after the call and f's error, or a *violation if f
-// panicked or wrote outside the copy.
-func guarded(src []float32, f func(dst []float32) error) (dst []float32, err error) {
-	buf, dst := suite.Guarded(src)
-	err = protect(func() error { return f(dst) })
-	if isViolation(err, panicked) {
-		return dst, err
-	}
-	if i, ok := suite.Stray(buf, len(src)); ok {
-		return dst, &violation{strayWrite, fmt.Sprintf("wrote %v outside dst, at dst[%d] (len(dst) = %d)", buf[suite.GuardLen+i], i, len(src))}
-	}
-	return dst, err
-}
-
-// unchangedIDs and unchanged return a violation if the kernel's copy of a
-// read-only input differs from the original.
-func unchangedIDs(got, orig []int32) error {
-	if !slices.Equal(got, orig) {
-		return &violation{changedInput, fmt.Sprintf("changed ids: %v, was %v", ints(got), ints(orig))}
-	}
-	return nil
-}
-
-func unchanged(name string, got, orig []float32) error {
-	if i := suite.FirstDiff(got, orig); i >= 0 {
-		return &violation{changedInput, fmt.Sprintf("changed %s[%d] from %v to %v", name, i, orig[i], got[i])}
-	}
-	return nil
-}
-
-// protect runs f and turns a panic into a violation: a kernel never panics
-// on user input.
-func protect(f func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &violation{panicked, fmt.Sprintf("panicked: %v", r)}
-		}
-	}()
-	return f()
+	err := suite.Call(func() error { return f(dst.F32(), c.V, c.D, ids.I32(), g.F32(), c.Opt) }, dst, g, ids)
+	return dst.F32(), err
 }
 
 // ints formats a list of ids or indices.
@@ -120,15 +58,18 @@ func (c Case) Verify(k embgrad.Kernel) error {
 
 func verify(f backward, c Case) error {
 	want, invalid := reference.Oracle(c.Dst, c.V, c.D, c.IDs, c.GradOut, c.Opt)
-	if invalid == nil {
+	if invalid == nil && c.overlap.with == "" {
 		got, err := run(f, c)
 		if err != nil {
 			return err
 		}
 		return want.Check(got)
 	}
+	if invalid == nil {
+		invalid = fmt.Errorf("dst overlaps %s", c.overlap.with)
+	}
 	got, err := call(f, c)
-	var v *violation
+	var v *suite.Violation
 	switch {
 	case errors.As(err, &v):
 		return err
@@ -142,3 +83,13 @@ func verify(f backward, c Case) error {
 	}
 	return nil
 }
+
+// run calls f on c, which is valid, and returns dst after the call. An error
+// from f or a contract violation is the failure.
+func run(f backward, c Case) ([]float32, error) {
+	out, err := call(f, c)
+	return out, suite.Accepted(err)
+}
+
+// negZero reports whether x is −0.
+func negZero(x float32) bool { return x == 0 && math.Signbit(float64(x)) }

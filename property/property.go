@@ -8,11 +8,13 @@
 // where float32 sums are exact in any order) the metamorphic relations of
 // the design hold bit for bit: permuting the (id, row) pairs, splitting the
 // batch, integer linearity, relabelling the vocabulary, scaling by 2^k,
-// duplicating the batch, and a zero gradient. Every call runs with guard
-// bands around dst and copies of ids and gradOut, so stray writes, changed
-// inputs and panics are caught wherever they happen; every kind of invalid
-// input must be rejected with an error wrapping embgrad.ErrInvalidInput and
-// dst unchanged.
+// duplicating the batch, and a zero gradient; D = 0 with a large vocabulary
+// must succeed and change nothing. Every call runs with guard
+// bands around copies of dst, ids and gradOut, so stray writes, changed
+// inputs and panics on the calling goroutine are caught; every kind of invalid
+// input — bad ids, lengths and padding, V·D overflowing, D = 0 with V above
+// embgrad.MaxV, dst sharing memory with gradOut or ids — must be rejected
+// with an error wrapping embgrad.ErrInvalidInput and dst unchanged.
 //
 // A kernel's tests verify it with one line:
 //
@@ -20,22 +22,28 @@
 //
 // or, collecting every failure, property.Check(mykernel.K{}, property.Config{}).
 //
-// Runs are reproducible: the seed is -embgrad.seed, else $EMBGRAD_SEED,
-// else a fixed default (see internal/suite), and a failure prints it with
-// the shrunk case.
+// Runs are reproducible: the seed is Config.Seed if the caller set it
+// (Config.SeedSet or WithSeed for seed 0), else -embgrad.seed (registered in
+// test binaries only), else $EMBGRAD_SEED, else 1; every failure prints the
+// kernel, the shrunk case, what went wrong and how to reproduce it with the
+// seed's own source. Each check draws from its own stream, and shrinking
+// keeps only cases that fail the same check the same way.
+//
+// A panic on the calling goroutine is a failure; one on a goroutine the
+// kernel starts itself kills the test process. With -v each check prints
+// the kernel and the case before running it (Config.Trace), so the last
+// line before such a crash names the case.
+//
+// Authors who wrap a library that returns a fresh gradient: adding the
+// whole fresh table into dst adds +0 to rows no id names, which turns a −0
+// there into +0 and fails untouched-rows; add only the rows ids name.
 package property
 
 import (
-	"errors"
-	"fmt"
-	"hash/fnv"
-	"strings"
 	"testing"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/internal/suite"
-	"github.com/leanovate/gopter"
-	"github.com/leanovate/gopter/prop"
 )
 
 // Cases per property: the full run, and under cfg.Short (go test -short),
@@ -49,40 +57,53 @@ const (
 // determinism check is left out for kernels that declare themselves
 // embgrad.Nondeterministic, and the worker check is present only for
 // embgrad.Parallel kernels.
-func Checks(k embgrad.Kernel) []suite.Check {
-	cs := []suite.Check{
-		check("oracle", realValues, func(c Case) error { return verify(k.Backward, c) }),
-		check("untouched-rows", realValues, func(c Case) error { return untouched(k, c) }),
-		check("guard-bands", realValues, func(c Case) error { return only(strayWrite, k, c) }),
-		check("read-only-inputs", realValues, func(c Case) error { return only(changedInput, k, c) }),
-		check("permutation", dyadicValues, func(c Case) error { return permutation(k, c) }),
-		check("batch-split", dyadicValues, func(c Case) error { return batchSplit(k, c) }),
-		check("linearity", dyadicValues, func(c Case) error { return linearity(k, c) }),
-		check("relabel", dyadicValues, func(c Case) error { return relabel(k, c) }),
-		check("scale-pow2", dyadicValues, func(c Case) error { return scalePow2(k, c) }),
-		check("duplicate-batch", dyadicValues, func(c Case) error { return duplicate(k, c) }),
-		check("zero-gradout", dyadicValues, func(c Case) error { return zeroGrad(k, c) }),
-		check("scratch", realValues, func(c Case) error { return scratchGarbage(k, c) }),
+func Checks(k embgrad.Kernel) []NamedCheck {
+	cs := []NamedCheck{
+		check("oracle", k, realValues, func(c Case) error { return verify(k.Backward, c) }),
+		check("untouched-rows", k, realValues, func(c Case) error { return untouched(k, c) }),
+		check("guard-bands", k, realValues, func(c Case) error { return only(suite.StrayWrite, k, c) }),
+		check("read-only-inputs", k, realValues, func(c Case) error { return only(suite.ChangedInput, k, c) }),
+		check("permutation", k, dyadicValues, func(c Case) error { return permutation(k, c) }),
+		check("batch-split", k, dyadicValues, func(c Case) error { return batchSplit(k, c) }),
+		check("linearity", k, dyadicValues, func(c Case) error { return linearity(k, c) }),
+		check("relabel", k, dyadicValues, func(c Case) error { return relabel(k, c) }),
+		check("scale-pow2", k, dyadicValues, func(c Case) error { return scalePow2(k, c) }),
+		check("duplicate-batch", k, dyadicValues, func(c Case) error { return duplicate(k, c) }),
+		check("zero-gradout", k, dyadicValues, func(c Case) error { return zeroGrad(k, c) }),
+		check("scratch", k, realValues, func(c Case) error { return scratchGarbage(k, c) }),
+		check("zero-width", k, realValues, func(c Case) error { return verify(k.Backward, zeroWidth(c)) }),
 	}
 	if nd, ok := k.(embgrad.Nondeterministic); !ok || !nd.Nondeterministic() {
-		cs = append(cs, check("deterministic", realValues, func(c Case) error { return deterministic(k, c) }))
+		cs = append(cs, check("deterministic", k, realValues, func(c Case) error { return deterministic(k, c) }))
 	}
 	if p, ok := k.(embgrad.Parallel); ok {
-		cs = append(cs, check("workers", realValues, func(c Case) error { return workers(p, c) }))
+		cs = append(cs, check("workers", k, realValues, func(c Case) error { return workers(p, c) }))
 	}
 	for _, inv := range invalidKinds {
-		cs = append(cs, check("invalid-"+inv.name, realValues, func(c Case) error { return rejects(k, c, inv.corrupt) }))
+		cs = append(cs, check("invalid-"+inv.name, k, realValues, func(c Case) error { return rejects(k, c, inv.corrupt) }))
 	}
 	return cs
 }
 
 // Config sets the seed and size of a run; its zero value uses the default
-// seed (or -embgrad.seed, $EMBGRAD_SEED) and the full number of cases.
+// seed (or -embgrad.seed, $EMBGRAD_SEED) and the full number of cases. Its
+// fields: Seed (0: the flag, environment or default, unless SeedSet),
+// SeedSet (Seed counts even when 0; WithSeed sets both), Short (fewer and
+// smaller cases) and Trace (an io.Writer that receives the check, kernel
+// and case before each case runs; Test sets it to stderr under -v).
 type Config = suite.Config
 
-// Result is one check's outcome; Err is nil when it passed, and a *Failure
-// when a counterexample was found.
+// Result is one check's outcome: Check is its name, Err nil when it
+// passed and a *Failure when a counterexample was found.
 type Result = suite.Result
+
+// NamedCheck is one check of the suite: Name, and Run(Config) returning its
+// failure (nil when it passed). Checks and TiedChecks return them, for a
+// caller that runs or lists them itself; RunChecks runs a list.
+type NamedCheck = suite.Check
+
+// RunChecks runs checks with cfg, one result per check, in order.
+func RunChecks(checks []NamedCheck, cfg Config) []Result { return suite.Run(checks, cfg) }
 
 // Run runs every check of k with cfg, one result per check.
 func Run(k embgrad.Kernel, cfg Config) []Result { return suite.Run(Checks(k), cfg) }
@@ -96,26 +117,12 @@ func Test(t *testing.T, k embgrad.Kernel) {
 	suite.Test(t, Checks(k))
 }
 
-// Failure is a property that does not hold, with the shrunk counterexample.
-type Failure struct {
-	Seed    uint64 // the suite seed that reproduces it
-	Short   bool   // found with cfg.Short, whose cases differ
-	Case    Case   // the shrunk counterexample
-	Orig    Case   // the case first found failing
-	Shrinks int    // shrinking steps from Orig to Case
-	Err     error  // what went wrong on Case
-}
-
-func (f *Failure) Error() string {
-	short := ""
-	if f.Short {
-		short = " and -short"
-	}
-	return fmt.Sprintf("%v; case %v (shrunk in %d steps from N=%d V=%d D=%d); reproduce with -embgrad.seed=%d or EMBGRAD_SEED=%d%s",
-		f.Err, f.Case, f.Shrinks, len(f.Orig.IDs), f.Orig.V, f.Orig.D, f.Seed, f.Seed, short)
-}
-
-func (f *Failure) Unwrap() error { return f.Err }
+// Failure is a property that does not hold: the kernel (Subject), the
+// check, the shrunk counterexample (Case) and the case first found (Orig),
+// the shrinking steps between them, what went wrong on Case (Err), and the
+// seed with its reproduce hint. Shrinking keeps only cases that fail the
+// same check the same way as the first.
+type Failure = suite.Failure[Case]
 
 // valueKind selects the values generated cases hold.
 type valueKind int
@@ -125,44 +132,14 @@ const (
 	dyadicValues                  // k/256 with small k: exact sums in any order
 )
 
-// check makes a named suite check of the property that cond returns nil on
+// check makes a named check of the property that cond returns nil on
 // every generated case.
-func check(name string, kind valueKind, cond func(Case) error) suite.Check {
-	return suite.Check{Name: name, Run: func(cfg suite.Config) error { return forAll(cfg, name, kind, cond) }}
-}
-
-// forAll checks cond on generated cases with gopter and returns a *Failure
-// with the shrunk counterexample, or nil. Each property draws from its own
-// stream, derived from the suite seed and its name.
-func forAll(cfg suite.Config, name string, kind valueKind, cond func(Case) error) error {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	params := gopter.DefaultTestParametersWithSeed(int64(cfg.Seed ^ h.Sum64()))
-	lim := full
-	params.MinSuccessfulTests = casesFull
-	if cfg.Short {
-		params.MinSuccessfulTests, lim = casesShort, short
-	}
-	res := prop.ForAll(func(c Case) string {
-		if err := cond(c); err != nil {
-			return err.Error()
+func check(name string, k embgrad.Kernel, kind valueKind, cond func(Case) error) NamedCheck {
+	return NamedCheck{Name: name, Run: func(cfg Config) error {
+		lim, n := full, casesFull
+		if cfg.Short {
+			lim, n = short, casesShort
 		}
-		return ""
-	}, genCase(kind, lim)).Check(params)
-	if res.Passed() {
-		return nil
-	}
-	if len(res.Args) == 0 {
-		return fmt.Errorf("gopter: %v after %d cases (seed %d): %v", res.Status, res.Succeeded, cfg.Seed, res.Error)
-	}
-	arg := res.Args[0]
-	f := &Failure{Seed: cfg.Seed, Short: cfg.Short, Case: arg.Arg.(Case), Orig: arg.OrigArg.(Case), Shrinks: arg.Shrinks, Err: res.Error}
-	if f.Err == nil {
-		// Rerun the shrunk case to keep the error's type (a
-		// *reference.Mismatch, say); a flaky kernel may pass now.
-		if f.Err = cond(f.Case); f.Err == nil {
-			f.Err = errors.New(strings.Join(res.Labels, "; "))
-		}
-	}
-	return f
+		return suite.ForAll(cfg, name, k.Name(), n, genCase(kind, lim), cond)
+	}}
 }

@@ -1,7 +1,6 @@
 package property
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
-	"github.com/leanovate/gopter/prop"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/internal/suite"
@@ -42,15 +40,13 @@ import (
 //   - tied/sinusoidal-table-unchanged: SGD steps on reference.TiedModel with
 //     sinusoidal positions, k computing ∂L/∂E into a buffer laid right
 //     before the position table, never change the table.
-func TiedChecks(k embgrad.TiedKernel) []suite.Check {
-	return []suite.Check{
-		tiedProp("tied/sum-of-parts", func(c tiedCase) string { return tiedSumOfParts(k, c) }, true),
-		tiedProp("tied/output-part", func(c tiedCase) string { return tiedOutputPart(k, c) }, false),
-		tiedProp("tied/output-column-sums", func(c tiedCase) string { return tiedColumnSums(k, c) }, false),
-		tiedProp("tied/zero-dZ-is-untied", func(c tiedCase) string { return tiedZeroDZ(k, c) }, false),
-		{Name: "tied/sinusoidal-table-unchanged", Run: func(cfg suite.Config) error {
-			return tiedRunProp(prop.ForAll(func(m tiedModelCase) string { return tiedSinusoidal(k, m) }, tiedModelGen()), cfg)
-		}},
+func TiedChecks(k embgrad.TiedKernel) []NamedCheck {
+	return []NamedCheck{
+		tiedProp("tied/sum-of-parts", k, tiedGen(true), tiedSumOfParts),
+		tiedProp("tied/output-part", k, tiedGen(false), tiedOutputPart),
+		tiedProp("tied/output-column-sums", k, tiedGen(false), tiedColumnSums),
+		tiedProp("tied/zero-dZ-is-untied", k, tiedGen(false), tiedZeroDZ),
+		tiedProp("tied/sinusoidal-table-unchanged", k, tiedModelGen(), tiedSinusoidal),
 	}
 }
 
@@ -61,40 +57,36 @@ func TestTied(t *testing.T, k embgrad.TiedKernel) {
 }
 
 // CheckTied runs TiedChecks(k) with cfg and returns every failure joined.
-func CheckTied(k embgrad.TiedKernel, cfg suite.Config) error {
-	return suite.Join(suite.Run(TiedChecks(k), cfg))
-}
+func CheckTied(k embgrad.TiedKernel, cfg Config) error { return suite.Join(RunTied(k, cfg)) }
 
-// tiedProp is a check of a property of tied cases: f returns "" when it
-// holds, else what went wrong.
-func tiedProp(name string, f func(tiedCase) string, dyadic bool) suite.Check {
-	return suite.Check{Name: name, Run: func(cfg suite.Config) error {
-		return tiedRunProp(prop.ForAll(f, tiedGen(dyadic)), cfg)
+// RunTied runs TiedChecks(k) with cfg, one result per check; a failure
+// names the kernel, the shrunk tied case, what went wrong and the seed with
+// its reproduce hint, as an untied *Failure does.
+func RunTied(k embgrad.TiedKernel, cfg Config) []Result { return suite.Run(TiedChecks(k), cfg) }
+
+// Cases per tied property: the full run, and under Config.Short.
+const (
+	tiedCasesFull  = 100
+	tiedCasesShort = 30
+)
+
+// tiedProp is a check of a property of generated tied cases: f returns ""
+// when it holds, else what went wrong. It runs on the engine's ForAll, as
+// the untied properties do: its own stream, shrinking to the same failure,
+// the same report.
+func tiedProp[C suite.Case](name string, k embgrad.TiedKernel, gen gopter.Gen, f func(embgrad.TiedKernel, C) string) NamedCheck {
+	return NamedCheck{Name: name, Run: func(cfg Config) error {
+		n := tiedCasesFull
+		if cfg.Short {
+			n = tiedCasesShort
+		}
+		return suite.ForAll(cfg, name, k.Name(), n, gen, func(c C) error {
+			if msg := f(k, c); msg != "" {
+				return errors.New(msg)
+			}
+			return nil
+		})
 	}}
-}
-
-// tiedRunProp checks p with the suite's seed and reports the shrunk case.
-func tiedRunProp(p gopter.Prop, cfg suite.Config) error {
-	params := gopter.DefaultTestParametersWithSeed(int64(cfg.Seed))
-	if cfg.Short {
-		params.MinSuccessfulTests = 30
-	}
-	r := p.Check(params)
-	if r.Passed() {
-		return nil
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%v after %d passed", r.Status, r.Succeeded)
-	for _, a := range r.Args {
-		fmt.Fprintf(&b, "; case {%s} (shrunk %d times)", a.ArgFormatted, a.Shrinks)
-	}
-	if len(r.Labels) > 0 {
-		fmt.Fprintf(&b, ": %s", strings.Join(r.Labels, "; "))
-	}
-	if r.Error != nil {
-		fmt.Fprintf(&b, ": %v", r.Error)
-	}
-	return fmt.Errorf("%s", b.String())
 }
 
 // tiedCase is one tied call, made from its shape and seed so that gopter
@@ -102,13 +94,16 @@ func tiedRunProp(p gopter.Prop, cfg suite.Config) error {
 type tiedCase struct {
 	V, D, N, T int
 	Seed       uint64
-	Dyadic     bool // values k/16, |k| ≤ 16, and no scaling: sums are exact
+	Dyadic     bool // suite.Dyadic values and no scaling: sums are exact
 	Opt        embgrad.Options
 	Dst        []float32
 	IDs        []int32
 	GradOut    []float32
 	H, DZ      []float32
 }
+
+// Size is the case's shape.
+func (c tiedCase) Size() string { return fmt.Sprintf("V=%d D=%d N=%d T=%d", c.V, c.D, c.N, c.T) }
 
 func tiedGen(dyadic bool) gopter.Gen {
 	return gopter.DeriveGen(
@@ -124,19 +119,11 @@ func newTiedCase(V, D, N, T int, seed uint64, dyadic bool) tiedCase {
 		return c // a shrink outside the ranges, which the generators' sieves drop
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x71ed))
-	value := func() float32 {
-		if dyadic {
-			return float32(rng.IntN(33)-16) / 16
-		}
-		return float32(math.Ldexp(2*rng.Float64()-1, rng.IntN(8)-4))
+	kind := suite.Normal
+	if dyadic {
+		kind = suite.Dyadic
 	}
-	fill := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = value()
-		}
-		return x
-	}
+	fill := func(n int) []float32 { return suite.Fill(rng, n, kind) }
 	c.IDs, c.GradOut, c.H, c.DZ = make([]int32, N), fill(N*D), fill(T*D), fill(T*V)
 	rows := V
 	if rng.IntN(2) == 0 {
@@ -179,24 +166,8 @@ func (c tiedCase) args() embgrad.TiedArgs {
 	return embgrad.TiedArgs{V: c.V, D: c.D, IDs: c.IDs, GradOut: c.GradOut, Opt: c.Opt, T: c.T, H: c.H, DZ: c.DZ}
 }
 
-// tiedCall runs k with a's inputs as call does Backward's: on a copy of dst
-// between guard bands, with copies of ids, gradOut, H and dZ. It returns the
-// result and k's error, or a *violation if k panicked, wrote outside dst or
-// changed an input.
-func tiedCall(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) ([]float32, error) {
-	b := a
-	b.IDs, b.GradOut, b.H, b.DZ = slices.Clone(a.IDs), slices.Clone(a.GradOut), slices.Clone(a.H), slices.Clone(a.DZ)
-	out, err := guarded(dst, func(dst []float32) error { return k.BackwardTied(dst, b) })
-	var v *violation
-	if errors.As(err, &v) {
-		return out, err
-	}
-	if v := cmp.Or(unchangedIDs(b.IDs, a.IDs), unchanged("gradOut", b.GradOut, a.GradOut),
-		unchanged("H", b.H, a.H), unchanged("dZ", b.DZ, a.DZ)); v != nil {
-		return out, v
-	}
-	return out, err
-}
+// tiedCall is the suite's guarded tied call.
+var tiedCall = suite.Tied
 
 func tiedSumOfParts(k embgrad.TiedKernel, c tiedCase) string {
 	whole, err := tiedCall(k, c.Dst, c.args())
@@ -327,6 +298,11 @@ type tiedModelCase struct {
 	Seed            uint64
 }
 
+// Size is the model's shape.
+func (m tiedModelCase) Size() string {
+	return fmt.Sprintf("V=%d D=%d MaxPos=%d N=%d", m.V, m.D, m.MaxPos, m.N)
+}
+
 func (m tiedModelCase) String() string {
 	return fmt.Sprintf("V=%d D=%d MaxPos=%d N=%d seed=%#x", m.V, m.D, m.MaxPos, m.N, m.Seed)
 }
@@ -373,7 +349,7 @@ func tiedSinusoidal(k embgrad.TiedKernel, mc tiedModelCase) string {
 		r := m.Pass(E, P, b)
 		clear(grad)
 		a := embgrad.TiedArgs{V: mc.V, D: mc.D, IDs: b.IDs, GradOut: f32(r.DY), T: mc.N, H: f32(r.H), DZ: f32(r.DZ)}
-		if err := protect(func() error { return k.BackwardTied(grad, a) }); err != nil {
+		if err := suite.Protect(func() error { return k.BackwardTied(grad, a) }); err != nil {
 			return fmt.Sprintf("step %d: %v", step, err)
 		}
 		for i, g := range grad {

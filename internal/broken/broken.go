@@ -28,6 +28,9 @@ func Faulty() []embgrad.Kernel {
 		kernel{"drops-nan", dropsNaN},
 		kernel{"accepts-bad-padding", acceptsBadPadding},
 		kernel{"panics-on-bad-id", panicsOnBadID},
+		kernel{"accepts-overlap", acceptsOverlap},
+		kernel{"accepts-huge-vocabulary", acceptsHugeVocabulary},
+		kernel{"adds-fresh-gradient", addsFreshGradient},
 		flipFlop{},
 		workerDependent{workers: 1},
 		scratchLeavesGarbage{},
@@ -291,6 +294,48 @@ func panicsOnBadID(c call) error {
 		return embgrad.ErrInvalidInput
 	}
 	c.add(positions(len(c.ids)))
+	return nil
+}
+
+// acceptsOverlap validates a copy of dst, so it never sees dst sharing
+// memory with gradOut or ids, and then reads what it has written.
+func acceptsOverlap(c call) error {
+	if err := embgrad.Validate(make([]float32, len(c.dst)), c.V, c.D, c.ids, c.gradOut, c.opt); err != nil {
+		return err
+	}
+	c.add(positions(len(c.ids)))
+	return nil
+}
+
+// acceptsHugeVocabulary checks V against MaxV only through V·D, so with
+// D = 0 any V passes (a kernel that then sized a table by V would allocate
+// without bound).
+func acceptsHugeVocabulary(c call) error {
+	V := c.V
+	if c.D == 0 {
+		V = min(V, embgrad.MaxV)
+	}
+	if err := embgrad.Validate(c.dst, V, c.D, c.ids, c.gradOut, c.opt); err != nil {
+		return err
+	}
+	c.V = V
+	c.add(positions(len(c.ids)))
+	return nil
+}
+
+// addsFreshGradient computes the gradient into a fresh zeroed table and
+// adds all of it into dst, as a wrapper of a library that returns a fresh
+// gradient might: untouched rows get +0 added, which turns −0 into +0.
+func addsFreshGradient(c call) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	fresh := c
+	fresh.dst = make([]float32, len(c.dst))
+	fresh.add(positions(len(c.ids)))
+	for k, x := range fresh.dst {
+		c.dst[k] += x
+	}
 	return nil
 }
 

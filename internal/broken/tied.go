@@ -22,6 +22,7 @@ func FaultyTied() []embgrad.TiedKernel {
 		}},
 		tiedLoop{name: "overwrites-dst", assign: true},
 		tiedLoop{name: "writes-past-dst", strayLen: 1},
+		tiedLoop{name: "accepts-overlap", validateCopy: true},
 	}
 }
 
@@ -48,6 +49,7 @@ type tiedLoop struct {
 	strayLen     int                                        // elements written past len(dst), within its capacity
 	outFirst     bool                                       // the output part before the input part
 	backwards    bool                                       // t and v descending in the output part
+	validateCopy bool                                       // validates a copy of dst, missing overlaps
 }
 
 func (k tiedLoop) Name() string { return k.name }
@@ -56,7 +58,11 @@ func (k tiedLoop) BackwardTied(dst []float32, a embgrad.TiedArgs) error {
 	if k.validateLate {
 		k.output(dst, a)
 	}
-	if err := embgrad.ValidateTied(dst, a); err != nil {
+	vdst := dst
+	if k.validateCopy {
+		vdst = make([]float32, len(dst))
+	}
+	if err := embgrad.ValidateTied(vdst, a); err != nil {
 		return err
 	}
 	input := call{dst, a.V, a.D, a.IDs, a.GradOut, a.Opt}

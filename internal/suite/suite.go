@@ -1,14 +1,25 @@
-// Package suite holds what the gradcheck and property suites share: a named
-// check, its result, the seed and size settings, the testing driver, guard
-// bands around the buffers a kernel writes, and bitwise comparison.
+// Package suite is the one engine under the gradcheck and property suites:
+// the seed and size settings (Config), named checks and their driver, one
+// guarded call over any set of float32 and int32 buffers (Call), failure
+// reports that name the kernel, the case and how to reproduce it (Report,
+// and Failure for shrunk property counterexamples), one list of widths and
+// one value generator.
+//
+// A new form of the backward brings a contract (root package), an oracle
+// (reference/) and a list of checks; its checks call its kernel through
+// Call, report through NewCheck or ForAll, and draw data from Stream and
+// Value, so no form has a call wrapper, a case printer or a seed scheme of
+// its own.
 package suite
 
 import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -16,40 +27,147 @@ import (
 // set, so that runs reproduce by default.
 const DefaultSeed = 1
 
-var seedFlag = flag.Uint64("embgrad.seed", 0, "seed for embgrad's gradcheck and property suites (0: $EMBGRAD_SEED, else the default)")
+// seedFlag is -embgrad.seed. It is registered only in test binaries
+// (testing.Testing), so importing a suite adds no flag to a program's own
+// command line; elsewhere EMBGRAD_SEED and Config.Seed set the seed.
+var seedFlag struct {
+	v   uint64
+	set bool
+}
 
-// Seed returns the seed in force: -embgrad.seed, else $EMBGRAD_SEED, else
-// DefaultSeed. A malformed EMBGRAD_SEED is an error, not a silent default.
+type seedValue struct{}
+
+func (seedValue) String() string { return strconv.FormatUint(seedFlag.v, 10) }
+func (seedValue) Set(s string) error {
+	v, err := strconv.ParseUint(s, 0, 64)
+	if err != nil {
+		return err
+	}
+	seedFlag.v, seedFlag.set = v, true
+	return nil
+}
+
+var flagRegistered = testing.Testing()
+
+func init() {
+	if flagRegistered {
+		flag.Var(seedValue{}, "embgrad.seed", "seed for embgrad's gradcheck and property suites, 0 included (default: $EMBGRAD_SEED, else 1)")
+	}
+}
+
+// seedFrom says where a resolved seed came from, for the reproduce hint.
+type seedFrom int
+
+const (
+	unresolved seedFrom = iota
+	fromDefault
+	fromFlag
+	fromEnv
+	fromConfig
+)
+
+// Seed returns the seed in force: -embgrad.seed if given (0 included),
+// else $EMBGRAD_SEED if set (0 included), else DefaultSeed. A malformed
+// EMBGRAD_SEED is an error, not a silent default.
 func Seed() (uint64, error) {
-	if *seedFlag != 0 {
-		return *seedFlag, nil
+	s, _, err := seed()
+	return s, err
+}
+
+func seed() (uint64, seedFrom, error) {
+	if seedFlag.set {
+		return seedFlag.v, fromFlag, nil
 	}
 	if s := os.Getenv("EMBGRAD_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 0, 64)
 		if err != nil {
-			return 0, fmt.Errorf("EMBGRAD_SEED=%q: %v", s, err)
+			return 0, unresolved, fmt.Errorf("EMBGRAD_SEED=%q: %v", s, err)
 		}
-		return v, nil
+		return v, fromEnv, nil
 	}
-	return DefaultSeed, nil
+	return DefaultSeed, fromDefault, nil
 }
 
 // Config sets how a suite runs.
 type Config struct {
-	Seed  uint64 // 0 means Seed()
-	Short bool   // fewer and smaller cases, as under go test -short
+	// Seed is the suite seed. Zero means Seed() (the flag, the
+	// environment or the default) unless SeedSet is true.
+	Seed uint64
+	// SeedSet makes Seed the seed even when it is 0.
+	SeedSet bool
+	// Short runs fewer and smaller cases, as under go test -short.
+	Short bool
+	// Trace, if not nil, receives a line naming the check, the kernel and
+	// the case before the case's kernel calls, so that a crash the suite
+	// cannot recover (a panic on a kernel's own goroutine kills the
+	// process) shows what was running. Test sets it to stderr under -v.
+	Trace io.Writer
+
+	from seedFrom
 }
 
-// Resolve fills in the seed.
+// WithSeed returns c with seed s, 0 included.
+func (c Config) WithSeed(s uint64) Config {
+	c.Seed, c.SeedSet, c.from = s, true, unresolved
+	return c
+}
+
+// Resolve fills in the seed and records where it came from; resolving a
+// resolved Config changes nothing.
 func (c Config) Resolve() (Config, error) {
-	if c.Seed == 0 {
-		s, err := Seed()
+	switch {
+	case c.from != unresolved:
+	case c.Seed != 0 || c.SeedSet:
+		c.from = fromConfig
+	default:
+		s, from, err := seed()
 		if err != nil {
 			return c, err
 		}
-		c.Seed = s
+		c.Seed, c.from = s, from
 	}
 	return c, nil
+}
+
+// Reproduce is the hint every failure ends with: the seed and how to run
+// it again — with the flag or the environment when the seed came from
+// there (or was the default), with Config.Seed when the caller set it.
+func (c Config) Reproduce() string {
+	if c.from == fromConfig {
+		how := fmt.Sprintf("Config.Seed=%d", c.Seed)
+		if c.Seed == 0 {
+			how += " and Config.SeedSet"
+		}
+		if c.Short {
+			how += " and Config.Short"
+		}
+		return fmt.Sprintf("seed %d: reproduce with %s", c.Seed, how)
+	}
+	how := fmt.Sprintf("EMBGRAD_SEED=%d", c.Seed)
+	if flagRegistered {
+		how = fmt.Sprintf("-embgrad.seed=%d or %s", c.Seed, how)
+	}
+	if c.Short {
+		how += " and -short"
+	}
+	return fmt.Sprintf("seed %d: reproduce with %s", c.Seed, how)
+}
+
+// traceMu keeps trace lines from concurrent checks whole.
+var traceMu sync.Mutex
+
+// trace writes a line about to run to c.Trace, if set.
+func (c Config) trace(check, subject string, cs fmt.Stringer) {
+	if c.Trace == nil {
+		return
+	}
+	what := cs.String()
+	if c, ok := cs.(Case); ok {
+		what = c.Size() // generated cases print their data too: too long for a trace
+	}
+	traceMu.Lock()
+	defer traceMu.Unlock()
+	fmt.Fprintf(c.Trace, "embgrad: %s: %s: running %s (seed %d)\n", check, subject, what, c.Seed)
 }
 
 // Check is one named check of a suite.
@@ -91,17 +209,21 @@ func Join(rs []Result) error {
 	return errors.Join(errs...)
 }
 
-// Test runs each check as a subtest of t, with -short honoured.
+// Test runs each check as a subtest of t, with -short honoured and, under
+// -v, each case traced to stderr before it runs (see Config.Trace).
 func Test(t *testing.T, checks []Check) {
 	t.Helper()
 	cfg, err := Config{Short: testing.Short()}.Resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if testing.Verbose() {
+		cfg.Trace = os.Stderr
+	}
 	for _, c := range checks {
 		t.Run(c.Name, func(t *testing.T) {
 			if err := c.Run(cfg); err != nil {
-				t.Errorf("seed %d: %v", cfg.Seed, err)
+				t.Error(err)
 			}
 		})
 	}
