@@ -8,9 +8,14 @@
 //		}
 //		s := float32(1) // 1/count(id) with ScaleGradByFreq
 //		for j := 0; j < D; j++ {
-//			dst[int(id)*D+j] += s * gradOut[i*D+j]
+//			dst[int(id)*D+j] += float32(s * gradOut[i*D+j])
 //		}
 //	}
+//
+// The conversion rounds the product to float32 before the add, which
+// forbids the compiler to fuse the multiply and add into one FMA (it does
+// on arm64 and on amd64 with GOAMD64=v3): so the bits do not depend on the
+// architecture or GOAMD64 level, and equal internal/vec's AddScaled.
 package loop
 
 import (
@@ -45,7 +50,7 @@ func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, 
 			s = counts.Scale(id)
 		}
 		for j := 0; j < D; j++ {
-			dst[int(id)*D+j] += s * gradOut[i*D+j]
+			dst[int(id)*D+j] += float32(s * gradOut[i*D+j]) // never fused: see the package doc
 		}
 	}
 	return nil

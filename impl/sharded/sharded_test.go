@@ -107,27 +107,29 @@ func TestPartCounts(t *testing.T) {
 
 // TestColdRowsInPositionOrder checks that rows named at most K times are
 // summed in position order, to the bits of the reference loop, beside hot
-// rows or not.
+// rows or not, scaled or not.
 func TestColdRowsInPositionOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	const V, D, N = 3000, 40, 8192 // K = 256
 	for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf, bench.Text} {
-		ids, g := kerneltest.IDs(t, dist, V, N, rng.Uint64()), kerneltest.Normal(rng, N*D)
-		count := make([]int, V)
-		for _, id := range ids {
-			count[id]++
-		}
-		want := kerneltest.Normal(rng, V*D)
-		got := append([]float32(nil), want...)
-		if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, embgrad.Options{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := (Kernel{}).WithWorkers(3).Backward(got, V, D, ids, g, embgrad.Options{}); err != nil {
-			t.Fatal(err)
-		}
-		for i := range got {
-			if count[i/D] <= minGroup && math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%s: element (%d, %d) = %v, the reference loop gives %v", dist, i/D, i%D, got[i], want[i])
+		for _, opt := range []embgrad.Options{{}, {ScaleGradByFreq: true}} {
+			ids, g := kerneltest.IDs(t, dist, V, N, rng.Uint64()), kerneltest.Normal(rng, N*D)
+			count := make([]int, V)
+			for _, id := range ids {
+				count[id]++
+			}
+			want := kerneltest.Normal(rng, V*D)
+			got := append([]float32(nil), want...)
+			if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, opt); err != nil {
+				t.Fatal(err)
+			}
+			if err := (Kernel{}).WithWorkers(3).Backward(got, V, D, ids, g, opt); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if count[i/D] <= minGroup && math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s %+v: element (%d, %d) = %v, the reference loop gives %v", dist, opt, i/D, i%D, got[i], want[i])
+				}
 			}
 		}
 	}

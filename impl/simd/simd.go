@@ -3,7 +3,8 @@
 // internal/vec (AVX-512 or AVX2 on amd64, pure Go elsewhere, under the
 // purego build tag, or with EMBGRAD_PUREGO=1). Positions are taken in order,
 // as in the reference loop, so the results are bit-for-bit those of the loop
-// kernel on amd64:
+// kernel on every architecture and GOAMD64 level (both round each scaled
+// product before adding it):
 //
 //	for i, id := range ids {
 //		if opt.Skips(id) {
