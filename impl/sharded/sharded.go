@@ -83,6 +83,7 @@ import (
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/scatter"
+	"github.com/embgrad/embgrad/internal/rowcount"
 	"github.com/embgrad/embgrad/internal/team"
 	"github.com/embgrad/embgrad/internal/vec"
 )
@@ -139,6 +140,9 @@ func (k Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
+	if D == 0 {
+		return nil // nothing to add; and V, unbounded when D = 0, must size no table
+	}
 	// The helpers start now, so that a sleeping one wakes while the caller
 	// plans (see internal/team).
 	t := team.Start(k.goroutines(len(ids) * D))
@@ -154,6 +158,9 @@ func (k Kernel) BackwardScratch(dst []float32, V, D int, ids []int32, gradOut []
 	}
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
+	}
+	if D == 0 {
+		return nil // nothing to add; and V, unbounded when D = 0, must size no table
 	}
 	n := k.goroutines(max(len(dst), len(ids)*D))
 	t := team.Start(n)
@@ -290,8 +297,8 @@ func (k Kernel) accumulate(t *team.Team, dst []float32, V, D int, ids []int32, g
 // build counts the rows of ids and makes their units, rows named more than
 // K times cut into groups of K.
 func (pl *plan) build(V int, ids []int32, opt embgrad.Options, K int) {
-	if len(pl.unit) < V {
-		pl.unit = make([]int32, V)
+	if n := min(V, rowcount.MaxRows); len(pl.unit) < n {
+		pl.unit = make([]int32, n)
 	}
 	pl.rows, pl.units, pl.hot = pl.rows[:0], pl.units[:0], pl.hot[:0]
 	for _, id := range ids {

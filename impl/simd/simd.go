@@ -34,6 +34,9 @@ func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, 
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
+	if D == 0 {
+		return nil // nothing to add; and V, unbounded when D = 0, must size no table
+	}
 	if opt.ScaleGradByFreq {
 		counts := rowcount.Acquire(V, ids, opt)
 		defer counts.Release()
