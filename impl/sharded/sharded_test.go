@@ -135,6 +135,36 @@ func TestColdRowsInPositionOrder(t *testing.T) {
 	}
 }
 
+// TestHotRowSignedZero checks that a hot row (named more than K times)
+// whose terms are all −0 keeps the sign the reference loop gives: −0 into −0
+// stays −0, and into +0 gives +0.
+func TestHotRowSignedZero(t *testing.T) {
+	const V, D, N = 2, 3, 3 * minGroup
+	negZero := float32(math.Copysign(0, -1))
+	ids := make([]int32, N) // all row 0
+	g := make([]float32, N*D)
+	for i := range g {
+		g[i] = negZero
+	}
+	for _, opt := range []embgrad.Options{{}, {ScaleGradByFreq: true}} {
+		for _, z := range []float32{negZero, 0} {
+			want := []float32{z, z, z, z, z, z}
+			got := append([]float32(nil), want...)
+			if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, opt); err != nil {
+				t.Fatal(err)
+			}
+			if err := (Kernel{}).Backward(got, V, D, ids, g, opt); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Errorf("%+v, dst %v: element (%d, %d) = %v, the reference loop gives %v", opt, z, i/D, i%D, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkColumnPasses backs the package doc's case against column blocks:
 // on the GPT-2 shape with Zipf ids, one pass adding whole rows against two
 // passes adding half rows each, as two column-block workers would, one at a
