@@ -1,7 +1,7 @@
 // Package simd is the scatter kernel with its row updates in vector
 // assembly: each position adds its gradient row into its table row with
 // internal/vec (AVX-512 or AVX2 on amd64, pure Go elsewhere, under the
-// purego build tag, or with EMBGRAD_PUREGO=1). Positions are taken in order,
+// purego build tag, or when EMBGRAD_PUREGO is true). Positions are taken in order,
 // as in the reference loop, so the results are bit-for-bit those of the loop
 // kernel on every architecture and GOAMD64 level (both round each scaled
 // product before adding it):
