@@ -15,12 +15,12 @@
 // The conversion rounds the product to float32 before the add, which
 // forbids the compiler to fuse the multiply and add into one FMA (it does
 // on arm64 and on amd64 with GOAMD64=v3): so the bits do not depend on the
-// architecture or GOAMD64 level, and equal internal/vec's AddScaled.
+// architecture or GOAMD64 level, and equal impl/internal/vec's AddScaled.
 package loop
 
 import (
 	"github.com/embgrad/embgrad"
-	"github.com/embgrad/embgrad/internal/rowcount"
+	"github.com/embgrad/embgrad/impl/internal/rowcount"
 )
 
 // Kernel is the nested-loop kernel. The zero value is ready to use.

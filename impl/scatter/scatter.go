@@ -17,7 +17,7 @@ package scatter
 
 import (
 	"github.com/embgrad/embgrad"
-	"github.com/embgrad/embgrad/internal/rowcount"
+	"github.com/embgrad/embgrad/impl/internal/rowcount"
 )
 
 // Kernel is the flat scatter-add kernel. The zero value is ready to use.

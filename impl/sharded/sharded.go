@@ -35,9 +35,9 @@
 // reference loop. A hot row's sum is grouped; its partial rows start at −0,
 // the identity of float addition, so a sum of zeros keeps the loop's sign.
 //
-// The workers are internal/team's helpers, started before the planning so
-// that a sleeping one wakes meanwhile, and each part prefetches its rows a
-// few positions ahead (vec.Prefetch), since its positions are scattered
+// The workers are impl/internal/team's helpers, started before the planning
+// so that a sleeping one wakes meanwhile, and each part prefetches its rows
+// a few positions ahead (vec.Prefetch), since its positions are scattered
 // where the hardware prefetchers cannot follow. What still keeps 2 workers
 // from 2× on Zipf ids — mostly the cost of cutting the batch into parts —
 // is measured in results/sharded/SCALING.md, beside its commands.
@@ -57,10 +57,10 @@ import (
 	"sync"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/internal/rowcount"
+	"github.com/embgrad/embgrad/impl/internal/team"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/impl/scatter"
-	"github.com/embgrad/embgrad/internal/rowcount"
-	"github.com/embgrad/embgrad/internal/team"
-	"github.com/embgrad/embgrad/internal/vec"
 )
 
 // Kernel is the parallel kernel. The zero value uses GOMAXPROCS workers;
@@ -117,7 +117,7 @@ func (k Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32
 		return nil // nothing to add; and V, unbounded when D = 0, must size no table
 	}
 	// The helpers start now, so that a sleeping one wakes while the caller
-	// plans (see internal/team).
+	// plans (see impl/internal/team).
 	t := team.Start(k.goroutines(len(ids) * D))
 	defer t.Stop()
 	k.accumulate(t, dst, V, D, ids, gradOut, opt)

@@ -9,9 +9,9 @@ import (
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/bench"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/impl/scatter"
 	"github.com/embgrad/embgrad/internal/kerneltest"
-	"github.com/embgrad/embgrad/internal/vec"
 	"github.com/embgrad/embgrad/reference"
 )
 

@@ -33,8 +33,8 @@ import (
 	"sync"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/impl/scatter"
-	"github.com/embgrad/embgrad/internal/vec"
 )
 
 // Kernel is the sorted segment-reduction kernel. The zero value is ready to

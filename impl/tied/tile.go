@@ -1,6 +1,6 @@
 package tied
 
-import "github.com/embgrad/embgrad/internal/vec"
+import "github.com/embgrad/embgrad/impl/internal/vec"
 
 // A tileKernel is an assembly micro-kernel adding an mr×nr tile of dZᵀ·H
 // into dst, summing its k terms by FMA (see tileAVX512).

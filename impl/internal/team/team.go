@@ -15,6 +15,10 @@
 //
 // Which goroutine runs which part never changes what a part computes: the
 // kernels make their results independent of the team.
+//
+// It sits under impl/internal because only kernels use it: Go's internal
+// rule then keeps the suites, the benchmarks and the CLI, which must judge
+// kernels without depending on their parts, from importing it.
 package team
 
 import (
@@ -30,9 +34,9 @@ import (
 
 // DefaultSpin is how long an idle helper spins, waiting for the next
 // Start, before it sleeps, unless EMBGRAD_SPIN says otherwise. It is about
-// the wake-up cost measured by BenchmarkWake (results/sharded): spinning as long as a
-// wake-up costs is at most twice as wasteful as the best choice made with
-// hindsight, whatever the gap between calls.
+// the wake-up cost BenchmarkWake measures (results/sharded): spinning as long
+// as a wake-up costs is at most twice as wasteful as the best choice made
+// with hindsight, whatever the gap between calls.
 const DefaultSpin = 200 * time.Microsecond
 
 // SpinFor is the spin in use: DefaultSpin, or the Go duration in the

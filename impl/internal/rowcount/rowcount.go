@@ -7,6 +7,10 @@
 // past MaxRows whatever V is. Callers with D = 0 must not count at all: dst
 // is then empty for any V, so V is not bounded by the memory the caller
 // holds.
+//
+// It sits under impl/internal because only kernels use it: Go's internal
+// rule then keeps the suites, the benchmarks and the CLI, which must judge
+// kernels without depending on their parts, from importing it.
 package rowcount
 
 import (

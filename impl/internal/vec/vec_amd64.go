@@ -4,7 +4,7 @@ package vec
 
 import "golang.org/x/sys/cpu"
 
-//go:generate sh ../../_asm/generate.sh
+//go:generate sh ../../../_asm/generate.sh
 
 // AVX-512 comes first because it measured faster than AVX2 on this
 // project's AMD Zen 5 machine, on rows in cache (BenchmarkAdd) and in the

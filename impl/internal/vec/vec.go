@@ -11,6 +11,10 @@
 // tests only require a NaN where the reference has one. The pure-Go path is
 // forced by the purego build tag, or at run time by EMBGRAD_PUREGO (see
 // PureGo).
+//
+// It sits under impl/internal because only kernels use it: Go's internal
+// rule then keeps the suites, the benchmarks and the CLI, which must judge
+// kernels without depending on their parts, from importing it.
 package vec
 
 import (
