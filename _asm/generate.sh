@@ -3,5 +3,5 @@
 # anywhere; CI runs it and then fails on any difference (git diff --exit-code).
 set -eu
 cd "$(dirname "$0")"
-go run ./internal/vec -pkg vec -out ../internal/vec/vec_amd64.s -stubs ../internal/vec/stubs_amd64.go
+go run ./impl/internal/vec -pkg vec -out ../impl/internal/vec/vec_amd64.s -stubs ../impl/internal/vec/stubs_amd64.go
 go run ./impl/tied -pkg tied -out ../impl/tied/tied_amd64.s -stubs ../impl/tied/stubs_amd64.go

@@ -8,14 +8,19 @@
 //		}
 //		s := float32(1) // 1/count(id) with ScaleGradByFreq
 //		for j := 0; j < D; j++ {
-//			dst[int(id)*D+j] += s * gradOut[i*D+j]
+//			dst[int(id)*D+j] += float32(s * gradOut[i*D+j])
 //		}
 //	}
+//
+// The conversion rounds the product to float32 before the add, which
+// forbids the compiler to fuse the multiply and add into one FMA (it does
+// on arm64 and on amd64 with GOAMD64=v3): so the bits do not depend on the
+// architecture or GOAMD64 level, and equal impl/internal/vec's AddScaled.
 package loop
 
 import (
 	"github.com/embgrad/embgrad"
-	"github.com/embgrad/embgrad/internal/rowcount"
+	"github.com/embgrad/embgrad/impl/internal/rowcount"
 )
 
 // Kernel is the nested-loop kernel. The zero value is ready to use.
@@ -31,6 +36,9 @@ func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, 
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
+	if D == 0 {
+		return nil // nothing to add; and V, unbounded when D = 0, must size no table
+	}
 	var counts *rowcount.Counts
 	if opt.ScaleGradByFreq {
 		counts = rowcount.Acquire(V, ids, opt)
@@ -45,7 +53,7 @@ func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, 
 			s = counts.Scale(id)
 		}
 		for j := 0; j < D; j++ {
-			dst[int(id)*D+j] += s * gradOut[i*D+j]
+			dst[int(id)*D+j] += float32(s * gradOut[i*D+j]) // never fused: see the package doc
 		}
 	}
 	return nil

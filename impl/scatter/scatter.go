@@ -7,13 +7,17 @@
 //			continue
 //		}
 //		row, g := dst[id*D:(id+1)*D], gradOut[i*D:(i+1)*D]
-//		row[j] += s * g[j] for j in [0, D) // s = 1, or 1/count(id) when scaling
+//		row[j] += float32(s * g[j]) for j in [0, D) // s = 1, or 1/count(id) when scaling
 //	}
+//
+// As in the loop kernel, the product is rounded before the add, so the
+// compiler never fuses it into an FMA and the bits are the loop kernel's on
+// every architecture and GOAMD64 level.
 package scatter
 
 import (
 	"github.com/embgrad/embgrad"
-	"github.com/embgrad/embgrad/internal/rowcount"
+	"github.com/embgrad/embgrad/impl/internal/rowcount"
 )
 
 // Kernel is the flat scatter-add kernel. The zero value is ready to use.
@@ -29,6 +33,9 @@ func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, 
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
+	if D == 0 {
+		return nil // nothing to add; and V, unbounded when D = 0, must size no table
+	}
 	if opt.ScaleGradByFreq {
 		counts := rowcount.Acquire(V, ids, opt)
 		defer counts.Release()
@@ -39,7 +46,7 @@ func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, 
 			row, g := rows(dst, gradOut, int(id), i, D)
 			s := counts.Scale(id)
 			for j, x := range g {
-				row[j] += s * x
+				row[j] += float32(s * x)
 			}
 		}
 		return nil

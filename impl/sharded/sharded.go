@@ -19,57 +19,32 @@
 // Why this way:
 //
 //   - Skew costs nothing. A unit reads at most K gradient rows, so the head
-//     of a Zipf stream or an all-same stream is cut into as many even pieces
-//     as a uniform one, and each worker sees only its own positions.
-//     PyTorch's CPU kernel, where every thread rescans all ids for the rows
-//     it owns, leaves a hot row to one thread.
+//     of a Zipf or all-same stream is cut into pieces as even as a uniform
+//     one's. (PyTorch's CPU kernel, where every thread rescans all ids for
+//     the rows it owns, leaves a hot row to one thread.)
 //   - Deterministic for free. The units, and the order of the sums within
-//     them, depend on the batch alone (ids and K, never the worker count),
-//     so the result is bitwise identical for every worker count. No element
-//     has two writers: no atomics or locks on the hot path, only one atomic
-//     add per part a worker claims.
-//   - Every worker reads whole rows, in position order: the gradient is a
-//     forward stream, as in the reference loop, and one worker is the
-//     serial loop. Giving each worker a block of columns instead (every
-//     worker walks all positions but only its slice of each row) also makes
-//     determinism free and ignores skew, but on the 2-core EPYC machine of
-//     issue 3, two half-width passes over a GPT-2 batch of Zipf ids took
-//     twice as long as one full pass (2.0–2.3×, BenchmarkColumnPasses): a
-//     worker reading half of every row paid for nearly all of it, and two
-//     workers were no faster than one.
+//     them, depend on the batch alone, never on the worker count, and no
+//     element has two writers: no atomics or locks on the hot path.
+//   - Every worker reads whole rows in position order, so one worker is the
+//     serial loop. Column blocks (each worker a slice of every row) are as
+//     deterministic, but a worker reading part of every row pays for nearly
+//     all of it (BenchmarkColumnPasses).
 //
 // Rows named at most K times (all rows, unless the batch repeats one more
 // than 256 times) are summed in position order, bit for bit like the
-// reference loop; a hot row's sum is grouped.
+// reference loop. A hot row's sum is grouped; its partial rows start at −0,
+// the identity of float addition, so a sum of zeros keeps the loop's sign.
 //
-// What limits the speed-up of 2 workers over 1 on the issue-3 VM
-// (results/sharded/SCALING.md has the figures and the commands):
+// The workers are impl/internal/team's helpers, started before the planning
+// so that a sleeping one wakes meanwhile, and each part prefetches its rows
+// a few positions ahead (vec.Prefetch), since its positions are scattered
+// where the hardware prefetchers cannot follow. What still keeps 2 workers
+// from 2× on Zipf ids — mostly the cost of cutting the batch into parts —
+// is measured in results/sharded/SCALING.md, beside its commands.
 //
-//   - Waking a sleeping thread. A new goroutine per call waited 100–200 µs
-//     for the runtime to wake the other vCPU, a sixth of a 1 ms call. The
-//     workers are now internal/team's helpers: they start when the call
-//     starts, so a sleeping one wakes while the caller plans, and between
-//     calls they spin for a while, as OpenMP's threads do.
-//   - Scattered reads. A part's positions, and its rows of dst, are
-//     scattered, so the hardware prefetchers, which follow sequential
-//     streams, miss them; a one-worker call, whose single part is the whole
-//     batch in order, streams the gradient. Each part therefore prefetches
-//     the rows prefetchAhead positions ahead (vec.Prefetch). What that does
-//     not win back is the cost of the cut itself: on Zipf ids, one
-//     goroutine adding 2 or 4 parts one after the other takes 23–31 %
-//     longer than adding the batch as one part (BenchmarkSplit), because
-//     one part then holds the hot rows, spread over the whole batch, and
-//     the others the cold ones, and each alone does worse than the mix.
-//     Two workers run the parts 1.85–2.14× as fast as one, so on Zipf ids
-//     the speed-up stays near 2 / 1.25.
-//   - Cold calls. When the caller was busy for a while before the call, as
-//     a training step is, the helper has gone to sleep and joins only after
-//     its wake-up: 2 workers then gained 1.6× on uniform and 1.3–1.4× on
-//     Zipf ids (BenchmarkSplit, start=cold). The benchmark matrix calls
-//     back to back (warm).
-//
-// Counting rows uses a table of V entries, pooled and reset where touched,
-// so a call costs O(len(ids)) besides the adds, not O(V).
+// Counting rows uses a table of min(V, 2³¹) entries (ids are int32), pooled
+// and reset where touched, so a call costs O(len(ids)) besides the adds, not
+// O(V); with D = 0 there is nothing to add and nothing is counted.
 //
 // BackwardScratch clears dst in parallel first, in contiguous chunks claimed
 // like parts (a GPT-2 gradient is 154 MB, and the clear is most of the
@@ -82,9 +57,10 @@ import (
 	"sync"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/internal/rowcount"
+	"github.com/embgrad/embgrad/impl/internal/team"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/impl/scatter"
-	"github.com/embgrad/embgrad/internal/team"
-	"github.com/embgrad/embgrad/internal/vec"
 )
 
 // Kernel is the parallel kernel. The zero value uses GOMAXPROCS workers;
@@ -119,9 +95,7 @@ const (
 	// partsPerWorker is how many parts each worker's share of a job is cut
 	// into, so that a worker the OS deschedules, or a helper that wakes
 	// late, holds up the others by at most one part. More parts balance
-	// better but cost more to cut (BenchmarkSplit). On the issue-3 VM 1, 2
-	// and 4 could not be told apart in its noise (8 looked slower); 2 keeps
-	// some balance.
+	// better but cost more to cut (BenchmarkSplit; results/sharded).
 	partsPerWorker = 2
 	// minGroup is the least K, the number of occurrences above which a row
 	// is summed in groups; maxGroups bounds the number of groups.
@@ -139,8 +113,11 @@ func (k Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
 	}
+	if D == 0 {
+		return nil // nothing to add; and V, unbounded when D = 0, must size no table
+	}
 	// The helpers start now, so that a sleeping one wakes while the caller
-	// plans (see internal/team).
+	// plans (see impl/internal/team).
 	t := team.Start(k.goroutines(len(ids) * D))
 	defer t.Stop()
 	k.accumulate(t, dst, V, D, ids, gradOut, opt)
@@ -154,6 +131,9 @@ func (k Kernel) BackwardScratch(dst []float32, V, D int, ids []int32, gradOut []
 	}
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
+	}
+	if D == 0 {
+		return nil // nothing to add; and V, unbounded when D = 0, must size no table
 	}
 	n := k.goroutines(max(len(dst), len(ids)*D))
 	t := team.Start(n)
@@ -210,12 +190,11 @@ type plan struct {
 }
 
 // prefetchAhead is how many positions ahead of the one being added a part
-// prefetches rows (0: none). On the issue-3 VM, 2 cut the time by 30 %
-// (uniform ids, 1 worker), 28 % (Zipf, 1 worker) and 21 % (Zipf, 2 workers)
-// against 0, and 1 and 4 did no better (BenchmarkPrefetchAhead,
-// results/sharded/prefetch.benchstat). A variable only so that the
-// benchmark can compare distances.
+// prefetches rows (0: none); BenchmarkPrefetchAhead compares distances
+// (results/sharded/prefetch.benchstat). A variable only for that benchmark.
 var prefetchAhead = 2
+
+var negZero = float32(math.Copysign(0, -1))
 
 var plans = sync.Pool{New: func() any { return new(plan) }}
 
@@ -248,7 +227,11 @@ func (k Kernel) accumulate(t *team.Team, dst []float32, V, D int, ids []int32, g
 		pl.partial = make([]float32, slots*D)
 	}
 	partial := pl.partial[:slots*D]
-	clear(partial)
+	// −0, not +0, is the identity of float addition: a group of −0 terms
+	// sums to −0 and adds into a −0 row of dst as the reference loop does.
+	for i := range partial {
+		partial[i] = negZero
+	}
 	pl.bucket(ids, K, parts)
 	// target is the row that position i of unit u adds into.
 	target := func(i int, u unit) []float32 {
@@ -290,8 +273,8 @@ func (k Kernel) accumulate(t *team.Team, dst []float32, V, D int, ids []int32, g
 // build counts the rows of ids and makes their units, rows named more than
 // K times cut into groups of K.
 func (pl *plan) build(V int, ids []int32, opt embgrad.Options, K int) {
-	if len(pl.unit) < V {
-		pl.unit = make([]int32, V)
+	if n := min(V, rowcount.MaxRows); len(pl.unit) < n {
+		pl.unit = make([]int32, n)
 	}
 	pl.rows, pl.units, pl.hot = pl.rows[:0], pl.units[:0], pl.hot[:0]
 	for _, id := range ids {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/bench"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/impl/scatter"
 	"github.com/embgrad/embgrad/internal/kerneltest"
-	"github.com/embgrad/embgrad/internal/vec"
 	"github.com/embgrad/embgrad/reference"
 )
 
@@ -107,27 +107,59 @@ func TestPartCounts(t *testing.T) {
 
 // TestColdRowsInPositionOrder checks that rows named at most K times are
 // summed in position order, to the bits of the reference loop, beside hot
-// rows or not.
+// rows or not, scaled or not.
 func TestColdRowsInPositionOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	const V, D, N = 3000, 40, 8192 // K = 256
 	for _, dist := range []bench.Dist{bench.Uniform, bench.Zipf, bench.Text} {
-		ids, g := kerneltest.IDs(t, dist, V, N, rng.Uint64()), kerneltest.Normal(rng, N*D)
-		count := make([]int, V)
-		for _, id := range ids {
-			count[id]++
+		for _, opt := range []embgrad.Options{{}, {ScaleGradByFreq: true}} {
+			ids, g := kerneltest.IDs(t, dist, V, N, rng.Uint64()), kerneltest.Normal(rng, N*D)
+			count := make([]int, V)
+			for _, id := range ids {
+				count[id]++
+			}
+			want := kerneltest.Normal(rng, V*D)
+			got := append([]float32(nil), want...)
+			if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, opt); err != nil {
+				t.Fatal(err)
+			}
+			if err := (Kernel{}).WithWorkers(3).Backward(got, V, D, ids, g, opt); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if count[i/D] <= minGroup && math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s %+v: element (%d, %d) = %v, the reference loop gives %v", dist, opt, i/D, i%D, got[i], want[i])
+				}
+			}
 		}
-		want := kerneltest.Normal(rng, V*D)
-		got := append([]float32(nil), want...)
-		if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, embgrad.Options{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := (Kernel{}).WithWorkers(3).Backward(got, V, D, ids, g, embgrad.Options{}); err != nil {
-			t.Fatal(err)
-		}
-		for i := range got {
-			if count[i/D] <= minGroup && math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%s: element (%d, %d) = %v, the reference loop gives %v", dist, i/D, i%D, got[i], want[i])
+	}
+}
+
+// TestHotRowSignedZero checks that a hot row (named more than K times)
+// whose terms are all −0 keeps the sign the reference loop gives: −0 into −0
+// stays −0, and into +0 gives +0.
+func TestHotRowSignedZero(t *testing.T) {
+	const V, D, N = 2, 3, 3 * minGroup
+	negZero := float32(math.Copysign(0, -1))
+	ids := make([]int32, N) // all row 0
+	g := make([]float32, N*D)
+	for i := range g {
+		g[i] = negZero
+	}
+	for _, opt := range []embgrad.Options{{}, {ScaleGradByFreq: true}} {
+		for _, z := range []float32{negZero, 0} {
+			want := []float32{z, z, z, z, z, z}
+			got := append([]float32(nil), want...)
+			if err := (scatter.Kernel{}).Backward(want, V, D, ids, g, opt); err != nil {
+				t.Fatal(err)
+			}
+			if err := (Kernel{}).Backward(got, V, D, ids, g, opt); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Errorf("%+v, dst %v: element (%d, %d) = %v, the reference loop gives %v", opt, z, i/D, i%D, got[i], want[i])
+				}
 			}
 		}
 	}

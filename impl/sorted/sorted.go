@@ -33,8 +33,8 @@ import (
 	"sync"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/impl/scatter"
-	"github.com/embgrad/embgrad/internal/vec"
 )
 
 // Kernel is the sorted segment-reduction kernel. The zero value is ready to
@@ -53,6 +53,9 @@ func (Kernel) Backward(dst []float32, V, D int, ids []int32, gradOut []float32, 
 	}
 	if err := embgrad.Validate(dst, V, D, ids, gradOut, opt); err != nil {
 		return err
+	}
+	if D == 0 {
+		return nil // nothing to add; and V, unbounded when D = 0, must size no table
 	}
 	w := sortPositions(V, ids, opt)
 	defer pool.Put(w)
@@ -118,7 +121,8 @@ func sortPositions(V int, ids []int32, opt embgrad.Options) *workspace {
 		slices.Sort(keys) // keys are distinct, so any sort is stable
 		return w
 	}
-	w.radix(bits.Len(uint(V - 1)))
+	// Valid ids are int32, so at most 31 bits need sorting whatever V is.
+	w.radix(bits.Len(uint(min(V, math.MaxInt32+1) - 1)))
 	return w
 }
 

@@ -24,9 +24,9 @@ import (
 	"runtime"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/internal/team"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/impl/simd"
-	"github.com/embgrad/embgrad/internal/team"
-	"github.com/embgrad/embgrad/internal/vec"
 )
 
 // Kernel is the blocked tied kernel. The zero value is ready to use.

@@ -1,6 +1,6 @@
 package tied
 
-import "os"
+import "github.com/embgrad/embgrad/impl/internal/vec"
 
 // A tileKernel is an assembly micro-kernel adding an mr×nr tile of dZᵀ·H
 // into dst, summing its k terms by FMA (see tileAVX512).
@@ -13,9 +13,9 @@ type tileKernel struct {
 
 // bestTile is the first usable entry of tiles (fastest first), or nil —
 // with the purego build tag, off amd64, on CPUs without AVX2 and FMA, or
-// with EMBGRAD_PUREGO=1 (internal/vec's kill switch, read once at start) —
-// when the output part runs on vec.AddScaled alone.
-var bestTile = chooseTile(tiles, os.Getenv("EMBGRAD_PUREGO") == "1")
+// when EMBGRAD_PUREGO turns the assembly off (vec.PureGo) — when the output
+// part runs on vec.AddScaled alone.
+var bestTile = chooseTile(tiles, vec.PureGo)
 
 func chooseTile(tiles []tileKernel, purego bool) *tileKernel {
 	for i := range tiles {

@@ -7,7 +7,7 @@
 #                 parts, and what running them at once gains, for calls back to
 #                 back (warm) and after 1 ms of other work (cold); compare ns/call
 #   prefetch.txt  impl/sharded BenchmarkPrefetchAhead: prefetch distance 0/1/2/4
-#   wake.txt      internal/team BenchmarkWake: how long a helper takes to join
+#   wake.txt      impl/internal/team BenchmarkWake: how long a helper takes to join
 #   backward.txt  bench BenchmarkBackward for sharded at 1 and 2 workers, GPT-2,
 #                 uniform and Zipf, both modes; with OLD (a commit), the same
 #                 benchmark built from OLD is run in the same rounds, its lines
@@ -40,7 +40,7 @@ bin=$(mktemp -d)
 trap '[ -z "${old:-}" ] || git -C "$root" worktree remove --force "$bin/old"; rm -rf "$bin"' EXIT
 cd "$root"
 go test -c -o "$bin/sharded.test" ./impl/sharded
-go test -c -o "$bin/team.test" ./internal/team
+go test -c -o "$bin/team.test" ./impl/internal/team
 go test -c -o "$bin/bench.test" ./bench
 old=${1:-}
 if [ -n "$old" ]; then
@@ -53,7 +53,7 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
 	echo "round $round $(date -u +%T) load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 	(cd impl/sharded && "$bin/sharded.test" -test.run '^$' -test.bench 'Split' -test.benchtime 200x >> "$out/split.txt")
 	(cd impl/sharded && "$bin/sharded.test" -test.run '^$' -test.bench 'PrefetchAhead' -test.benchtime 200x >> "$out/prefetch.txt")
-	(cd internal/team && "$bin/team.test" -test.run '^$' -test.bench 'Wake' -test.benchtime 2000x >> "$out/wake.txt")
+	(cd impl/internal/team && "$bin/team.test" -test.run '^$' -test.bench 'Wake' -test.benchtime 2000x >> "$out/wake.txt")
 	(cd bench && "$bin/bench.test" -test.run '^$' -test.bench "$backward" -test.benchtime 200x -embgrad.shapes gpt2 >> "$out/backward.txt")
 	if [ -n "$old" ]; then
 		(cd bench && "$bin/bench-old.test" -test.run '^$' -test.bench "$backward" -test.benchtime 200x -embgrad.shapes gpt2 |

@@ -4,8 +4,8 @@
 // per row and vector of H[t, j:j+nr]. AVX-512: 12×32 (24 accumulators of
 // 32 ZMM); AVX2+FMA: 6×16 (12 of 16 YMM). Run _asm/generate.sh.
 //
-// Unlike internal/vec these use FMA: the tied kernel is checked against the
-// oracle's bound, not bitwise against the reference loop, and a fused
+// Unlike impl/internal/vec these use FMA: the tied kernel is checked against
+// the oracle's bound, not bitwise against the reference loop, and a fused
 // multiply-add only rounds less.
 package main
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/embgrad/embgrad/internal/suite"
@@ -143,11 +144,40 @@ func TestChoose(t *testing.T) {
 	if got := choose(impls, true); got.name != "generic" {
 		t.Errorf("choose with purego set: got %s, want generic", got.name)
 	}
-	if os.Getenv("EMBGRAD_PUREGO") == "1" && active.name != "generic" {
-		t.Errorf("EMBGRAD_PUREGO=1 but the active implementation is %s", active.name)
+	if PureGo && active.name != "generic" {
+		t.Errorf("EMBGRAD_PUREGO=%s but the active implementation is %s", os.Getenv("EMBGRAD_PUREGO"), active.name)
 	}
 	if got := choose(impls, false); !got.ok || got.name != impls[0].name && impls[0].ok {
 		t.Errorf("choose: got %s, want the first supported of impls", got.name)
+	}
+}
+
+// TestPureGoFromEnv checks EMBGRAD_PUREGO's parsing: ParseBool's spellings
+// are taken, and anything else keeps the assembly with a warning that names
+// the variable.
+func TestPureGoFromEnv(t *testing.T) {
+	for _, c := range []struct {
+		v          string
+		want, warn bool
+	}{
+		{"", false, false},
+		{"1", true, false},
+		{"true", true, false},
+		{"TRUE", true, false},
+		{"t", true, false},
+		{"0", false, false},
+		{"false", false, false},
+		{"yes", false, true},
+		{"on", false, true},
+		{" 1", false, true},
+	} {
+		var w strings.Builder
+		if got := pureGoFromEnv(c.v, &w); got != c.want {
+			t.Errorf("EMBGRAD_PUREGO=%q: %v, want %v", c.v, got, c.want)
+		}
+		if warned := strings.Contains(w.String(), "EMBGRAD_PUREGO"); warned != c.warn {
+			t.Errorf("EMBGRAD_PUREGO=%q: warning %q, want one: %v", c.v, w.String(), c.warn)
+		}
 	}
 }
 

@@ -4,11 +4,9 @@
 //
 // Why not a fresh goroutine per loop: starting one is cheap, but when the
 // other CPUs are idle the goroutine waits for the Go runtime to wake a
-// sleeping thread, and on the 2-vCPU VM of issue 3 that wake-up took a median
-// of 100–200 µs (BenchmarkWake, "parked"), while a GPT-2 backward call takes
-// about 1 ms on one core. With a helper that is still spinning, Start, a
-// loop both goroutines must join, and Stop took about 3 µs together
-// (BenchmarkWake, "spinning"; results/sharded/wake.benchstat).
+// sleeping thread, which can take a sizeable fraction of a GPT-2 backward
+// call, while a helper that is still spinning joins at once (BenchmarkWake;
+// the figures are in results/sharded/SCALING.md and wake.benchstat).
 //
 // So a kernel calls Start as early as it can — before its serial planning,
 // which then hides a sleeping helper's wake-up — runs one or more loops with
@@ -17,6 +15,10 @@
 //
 // Which goroutine runs which part never changes what a part computes: the
 // kernels make their results independent of the team.
+//
+// It sits under impl/internal because only kernels use it: Go's internal
+// rule then keeps the suites, the benchmarks and the CLI, which must judge
+// kernels without depending on their parts, from importing it.
 package team
 
 import (
@@ -32,9 +34,9 @@ import (
 
 // DefaultSpin is how long an idle helper spins, waiting for the next
 // Start, before it sleeps, unless EMBGRAD_SPIN says otherwise. It is about
-// the wake-up cost measured on the issue-3 VM: spinning as long as a
-// wake-up costs is at most twice as wasteful as the best choice made with
-// hindsight, whatever the gap between calls.
+// the wake-up cost BenchmarkWake measures (results/sharded): spinning as long
+// as a wake-up costs is at most twice as wasteful as the best choice made
+// with hindsight, whatever the gap between calls.
 const DefaultSpin = 200 * time.Microsecond
 
 // SpinFor is the spin in use: DefaultSpin, or the Go duration in the

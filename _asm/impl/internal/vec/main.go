@@ -1,6 +1,7 @@
-// Command vec generates internal/vec's assembly: Add and AddScaled for AVX2
-// (YMM, masked tail by VMASKMOVPS) and AVX-512 (ZMM, masked tail by an
-// opmask), and Prefetch (PREFETCHT0 per cache line, SSE only). _asm/generate.sh runs it.
+// Command vec generates impl/internal/vec's assembly: Add and AddScaled for
+// AVX2 (YMM, masked tail by VMASKMOVPS) and AVX-512 (ZMM, masked tail by an
+// opmask), and Prefetch (PREFETCHT0 per cache line, SSE only).
+// _asm/generate.sh runs it.
 //
 // The results must equal the pure-Go loops bit for bit, NaN payloads
 // included, so each instruction takes its operands in the order gc uses for

@@ -8,12 +8,21 @@
 // loops, which the tests check for every length 1..130 and unaligned
 // starts. NaN payloads are the one exception: Go leaves them unspecified,
 // and the compiler may swap an add's operands (it does under -race), so the
-// tests only require a NaN where the reference has one. The pure-Go path is forced by the purego
-// build tag, or at run time by setting EMBGRAD_PUREGO=1 in the environment
-// (read once, at program start).
+// tests only require a NaN where the reference has one. The pure-Go path is
+// forced by the purego build tag, or at run time by EMBGRAD_PUREGO (see
+// PureGo).
+//
+// It sits under impl/internal because only kernels use it: Go's internal
+// rule then keeps the suites, the benchmarks and the CLI, which must judge
+// kernels without depending on their parts, from importing it.
 package vec
 
-import "os"
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+)
 
 // Add adds src into dst element by element:
 //
@@ -74,9 +83,28 @@ type impl struct {
 // platform. The tests compare every supported entry of impls with it.
 var generic = impl{"generic", true, addGeneric, addScaledGeneric, func([]float32) {}}
 
+// PureGo reports whether the environment variable EMBGRAD_PUREGO, read once
+// at program start, turns the assembly off: for this package and for every
+// kernel with assembly of its own. It takes strconv.ParseBool's spellings
+// (1, t, true, TRUE, 0, f, false, ...); any other value warns on stderr and
+// keeps the assembly.
+var PureGo = pureGoFromEnv(os.Getenv("EMBGRAD_PUREGO"), os.Stderr)
+
+func pureGoFromEnv(v string, w io.Writer) bool {
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		fmt.Fprintf(w, "embgrad: EMBGRAD_PUREGO=%q is not a boolean such as 1, true, 0 or false; using the assembly\n", v)
+		return false
+	}
+	return b
+}
+
 // active is the implementation in use: the first supported entry of impls
-// (fastest first), or generic when EMBGRAD_PUREGO=1.
-var active = choose(impls, os.Getenv("EMBGRAD_PUREGO") == "1")
+// (fastest first), or generic when PureGo.
+var active = choose(impls, PureGo)
 
 func choose(impls []impl, purego bool) impl {
 	for _, m := range impls {

@@ -202,7 +202,7 @@ func busy(d time.Duration) {
 //     idle);
 //   - spinning: a helper still spinning from the previous call.
 //
-// Command: go test ./internal/team -run '^$' -bench Wake -count 10
+// Command: go test ./impl/internal/team -run '^$' -bench Wake -count 10
 func BenchmarkWake(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS ≥ 2")
