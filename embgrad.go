@@ -14,7 +14,7 @@
 //			s = 1 / float32(count of id in ids)
 //		}
 //		for j := 0; j < D; j++ {
-//			dst[int(id)*D+j] += s * gradOut[i*D+j]
+//			dst[int(id)*D+j] += float32(s * gradOut[i*D+j]) // product rounded once: never fused into an FMA
 //		}
 //	}
 //
