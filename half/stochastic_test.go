@@ -242,3 +242,43 @@ func TestStochasticChecksCatchBrokenRounders(t *testing.T) {
 		}
 	}
 }
+
+// A value at fractional position p rounds up exactly when the random word is below ⌊p·2⁶⁴⌋ (exact
+// when at most 64 bits are dropped). This pins the probability down deterministically, including
+// where it is too small to observe, and the direction of the comparison.
+func TestStochasticThreshold(t *testing.T) {
+	for _, f := range formats {
+		in := append(f.boundaryInputs(), randomInputs(randomCount(t)/4, 10)...)
+		for e := 20; e <= 149; e++ {
+			in = append(in, float32(math.Ldexp(1, -e)), float32(math.Ldexp(1.5, -e)), float32(math.Ldexp(1.9375, -e)))
+		}
+		for _, x := range in {
+			ax := math.Abs(float64(x))
+			if x != x || math.IsInf(ax, 0) {
+				continue
+			}
+			lo, hi := f.ref.bracket(ax)
+			if lo == hi {
+				continue
+			}
+			sign := uint16(0)
+			if math.Signbit(float64(x)) {
+				sign = 0x8000
+			}
+			// The gap between neighbours is a power of two, so p is exact.
+			p := (ax - f.ref.vals[lo]) / (f.ref.vals[hi] - f.ref.vals[lo])
+			th := uint64(math.Floor(math.Ldexp(p, 64)))
+			if got := f.stochastic(x, th); got != sign|f.ref.bits[lo] {
+				t.Fatalf("%s: stochastic(%g = %#08x, %#x) = %#04x, want %#04x (threshold ⌊p·2⁶⁴⌋ = %#x)",
+					f.name, x, math.Float32bits(x), th, got, sign|f.ref.bits[lo], th)
+			}
+			if th == 0 {
+				continue
+			}
+			if got := f.stochastic(x, th-1); got != sign|f.ref.bits[hi] {
+				t.Fatalf("%s: stochastic(%g = %#08x, %#x) = %#04x, want %#04x (threshold ⌊p·2⁶⁴⌋ = %#x)",
+					f.name, x, math.Float32bits(x), th-1, got, sign|f.ref.bits[hi], th)
+			}
+		}
+	}
+}
