@@ -10,7 +10,7 @@ import (
 
 // Statistical tolerances are 5 standard deviations: a correct rounder fails one such check with
 // probability about 5.7e-7 (two-sided normal tail; every count here is large enough, n·p ≥ 10⁴,
-// for the normal approximation of the binomial), under 1e-5 over all the checks in this file.
+// for the normal approximation of the binomial), under 2e-5 over the 22 checks of a correct rounder.
 // The seeds are fixed, so a run is reproducible either way.
 const (
 	draws = 1_000_000
