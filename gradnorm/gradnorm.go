@@ -402,4 +402,3 @@ func pNorm(x []float32, p float64) float64 {
 	}
 	return math.Pow(s, 1/p)
 }
-
