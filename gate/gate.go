@@ -254,6 +254,14 @@ func Compare(d *Data, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Timings from another OS or architecture say nothing about this
+	// change; a different cpu line stays a note (one VM can report it
+	// differently across boots).
+	for _, k := range []string{"goos", "goarch"} {
+		if o, n := d.Old.config[k], d.New.config[k]; o != "" && n != "" && o != n {
+			return nil, &MismatchError{msg: fmt.Sprintf("results from different platforms: %s is %q in OLD %s but %q in NEW %s", k, o, d.Old.Path, n, d.New.Path)}
+		}
+	}
 	conf := opt.confidence()
 	rep := &Report{
 		OldPath:    d.Old.Path,

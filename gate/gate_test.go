@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -246,6 +247,24 @@ func TestTooFew(t *testing.T) {
 	var tf *TooFewError
 	if !errors.As(err, &tf) || tf.Need != 4 {
 		t.Errorf("3+3: %v, want TooFewError needing 4", err)
+	}
+}
+
+// Results from another OS or architecture are refused, not compared; a
+// different cpu line is only a note.
+func TestOtherPlatformRefused(t *testing.T) {
+	mk := func() string {
+		return results("", 5, func(j, i int) float64 { return 1000 + float64(i) }, "BenchmarkA")
+	}
+	arm := strings.Replace(mk(), "goarch: amd64", "goarch: arm64", 1)
+	_, err := compare(t, mk(), arm, Options{})
+	var me *MismatchError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), `goarch is "amd64" in OLD old.txt but "arm64" in NEW new.txt`) {
+		t.Errorf("amd64 vs arm64: %v, want a MismatchError naming goarch", err)
+	}
+	cpu := strings.Replace(mk(), "goarch: amd64", "goarch: amd64\ncpu: another", 1)
+	if rep, err := compare(t, mk(), cpu, Options{}); err != nil || !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "config cpu differs") }) {
+		t.Errorf("other cpu: err %v, want a report with a cpu note", err)
 	}
 }
 

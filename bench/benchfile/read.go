@@ -140,6 +140,10 @@ func Read(name string, r io.Reader) (*File, error) {
 					fail("%s:%d: Benchmark%s: value %v %s is negative", file, line, res.Name, val, unit)
 				case v.Value == 0 && tidy(v.Unit) == "sec/op":
 					fail("%s:%d: Benchmark%s: value %v %s: no operation takes no time", file, line, res.Name, val, unit)
+				case v.Value == 0 && strings.HasSuffix(tidy(v.Unit), "/s"):
+					// A zero rate with a finite time is no measurement; and
+					// benchfmt would keep its unit untidied (MB/s beside B/s).
+					fail("%s:%d: Benchmark%s: value %v %s: a rate of zero is no measurement", file, line, res.Name, val, unit)
 				}
 			}
 			full := string(res.Name.Full())

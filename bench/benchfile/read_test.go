@@ -45,6 +45,8 @@ func TestReadRefuses(t *testing.T) {
 		{"negative time", line("1000") + line("-99.37"), "f.txt:2: BenchmarkA/k=1-2: value -99.37 ns/op is negative"},
 		{"negative rate", "BenchmarkA-2 100 1000 ns/op -3 tokens/s\n", "f.txt:1: BenchmarkA-2: value -3 tokens/s is negative"},
 		{"zero time", line("0"), "f.txt:1: BenchmarkA/k=1-2: value 0 ns/op: no operation takes no time"},
+		{"zero MB/s", "BenchmarkA-2 100 1000 ns/op 0.00 MB/s\n", "f.txt:1: BenchmarkA-2: value 0 MB/s: a rate of zero is no measurement"},
+		{"zero tokens/s", "BenchmarkA-2 100 1000 ns/op 0 tokens/s\n", "f.txt:1: BenchmarkA-2: value 0 tokens/s: a rate of zero"},
 		{"zero iterations", "BenchmarkA-2 0 1000 ns/op\n", "f.txt:1: BenchmarkA-2: 0 iterations"},
 		{"cut after a value", line("1000") + "BenchmarkA/k=1-2 \t 100\t 99.37 ns/op\t", "f.txt:2: truncated benchmark line at end of file"},
 		{"cut mid-value", line("1000") + "BenchmarkA/k=1-2 \t 100\t 99.3", "f.txt:2: truncated benchmark line at end of file"},

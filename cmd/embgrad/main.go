@@ -57,7 +57,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 	c, ok := commands[name]
 	if !ok {
 		usage(stderr)
-		return fmt.Errorf("unknown command %q", name)
+		return &exitError{2, fmt.Errorf("unknown command %q", name)}
 	}
 	return c.run(stdout, stderr, args[1:])
 }
