@@ -24,6 +24,8 @@ import (
 //     writes nothing;
 //   - sparse/exact: distinct ids give their gradOut rows bit-for-bit,
 //     scaled or not;
+//   - sparse/nonfinite: wild values with NaN and ±Inf in gradOut propagate
+//     (within the oracle's rules), padding positions swallowing them;
 //   - sparse/invalid-input: bad ids, lengths, padding, MaxV, too-small
 //     buffers and outputs sharing memory with an input or each other give
 //     an error wrapping embgrad.ErrInvalidInput, U = 0 and unchanged memory;
@@ -36,6 +38,7 @@ func SparseChecks(k embgrad.SparseKernel) []NamedCheck {
 		sp("sparse/oracle", sparseOracle),
 		sp("sparse/all-padding", sparseAllPadding),
 		sp("sparse/exact", sparseExact),
+		sp("sparse/nonfinite", sparseNonfinite),
 		sp("sparse/invalid-input", sparseInvalid),
 		sp("sparse/repeat", sparseRepeat),
 	}
@@ -138,6 +141,20 @@ func sparseExact(k embgrad.SparseKernel, cfg Config, r *report) {
 				return nil
 			})
 		}
+	}
+}
+
+func sparseNonfinite(k embgrad.SparseKernel, cfg Config, r *report) {
+	bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
+	for i, D := range suite.Widths {
+		rng := cfg.Stream("sparse/nonfinite", i)
+		s := spec{V: 20, D: D, N: 60, dist: zipf, pad: padHit, scale: i%2 == 1}
+		c, _ := build(rng, s)
+		c.g = suite.Fill(rng, len(c.g), suite.Wild)
+		for n := 0; n < len(c.g)/8+1 && len(c.g) > 0; n++ {
+			c.g[rng.IntN(len(c.g))] = bad[rng.IntN(len(bad))]
+		}
+		r.Try(c, func() error { _, _, err := sparseRun(k, c, 1); return err })
 	}
 }
 

@@ -17,6 +17,9 @@ func FaultySparse() []embgrad.SparseKernel {
 		sparseLoop{name: "scales-by-batch-count", countAll: true},
 		sparseLoop{name: "writes-before-validating", validateLate: true},
 		sparseLoop{name: "writes-past-U", strayRow: true},
+		sparseLoop{name: "writes-past-values", strayCap: true},
+		sparseLoop{name: "mutates-gradOut", mutate: true},
+		sparseLoop{name: "skips-nan", skipNaN: true},
 	}
 }
 
@@ -41,6 +44,9 @@ type sparseLoop struct {
 	validateLate bool // outputs written before validating
 	strayRow     bool // writes rows[U] when there is room
 	reverseSum   bool // each row summed from its last occurrence to its first
+	strayCap     bool // writes values one past its length, within its capacity
+	mutate       bool // negates gradOut[0] after the call
+	skipNaN      bool // leaves NaN terms out
 }
 
 func (k sparseLoop) Name() string { return k.name }
@@ -95,7 +101,9 @@ func (k sparseLoop) Sparse(rows []int32, values []float32, V, D int, ids []int32
 		}
 		for _, i := range pos {
 			for j := range out {
-				out[j] += float32(s * gradOut[i*D+j])
+				if x := gradOut[i*D+j]; !k.skipNaN || x == x {
+					out[j] += float32(s * x)
+				}
 			}
 		}
 		U++
@@ -121,6 +129,12 @@ func (k sparseLoop) Sparse(rows []int32, values []float32, V, D int, ids []int32
 	}
 	if k.strayRow && U < len(rows) {
 		rows[U] = 0
+	}
+	if k.strayCap && len(values) < cap(values) {
+		values[:len(values)+1][len(values)] = 0
+	}
+	if k.mutate && len(gradOut) > 0 {
+		gradOut[0] = -gradOut[0]
 	}
 	return U, nil
 }
