@@ -115,15 +115,21 @@ func firstBadID(ids []int32, V int) int {
 // on byte ranges, as crypto/internal/alias.AnyOverlap does, so buffers of
 // different element types (ids and dst) are compared too.
 func disjoint[T int32 | float32](dst []float32, name string, in []T) error {
-	if len(dst) == 0 || len(in) == 0 {
-		return nil
-	}
-	d0 := uintptr(unsafe.Pointer(unsafe.SliceData(dst)))
-	d1 := d0 + uintptr(len(dst))*unsafe.Sizeof(dst[0])
-	i0 := uintptr(unsafe.Pointer(unsafe.SliceData(in)))
-	i1 := i0 + uintptr(len(in))*unsafe.Sizeof(in[0])
-	if d0 < i1 && i0 < d1 {
+	if overlap(dst, in) {
 		return invalid("dst overlaps %s (dst must not share memory with an input)", name)
 	}
 	return nil
+}
+
+// overlap reports whether a and b share memory (byte ranges, any element
+// types).
+func overlap[A, B int32 | float32](a []A, b []B) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0 := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	a1 := a0 + uintptr(len(a))*unsafe.Sizeof(a[0])
+	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	b1 := b0 + uintptr(len(b))*unsafe.Sizeof(b[0])
+	return a0 < b1 && b0 < a1
 }

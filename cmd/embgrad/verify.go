@@ -70,10 +70,16 @@ func verify(stdout, stderr io.Writer, args []string) error {
 			tied = append(tied, k)
 		}
 	}
-	if len(kernels)+len(tied) == 0 {
+	var sparse []embgrad.SparseKernel
+	for _, k := range registry.Sparse() {
+		if re.MatchString(k.Name()) {
+			sparse = append(sparse, k)
+		}
+	}
+	if len(kernels)+len(tied)+len(sparse) == 0 {
 		return &exitError{2, fmt.Errorf("verify: no kernel matches %q", *match)}
 	}
-	_, failed := verifyAll(stdout, cfg, kernels, tied)
+	_, failed := verifyAll(stdout, cfg, kernels, tied, sparse...)
 	if failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed (seed %d; rerun with -seed %d)", failed, cfg.Seed, cfg.Seed)
 	}
@@ -82,7 +88,7 @@ func verify(stdout, stderr io.Writer, args []string) error {
 
 // verifyAll checks the oracle, runs both suites over the kernels, prints the
 // table and the failures, and returns the number of checks run and failed.
-func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []embgrad.TiedKernel) (ran, failed int) {
+func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []embgrad.TiedKernel, sparse ...embgrad.SparseKernel) (ran, failed int) {
 	fmt.Fprintf(w, "embgrad verify: seed %d, short=%v\n", cfg.Seed, cfg.Short)
 	if err := gradcheck.CheckOracle(cfg); err != nil {
 		fmt.Fprintf(w, "oracle finite-difference checks: FAIL\n%v\n", err)
@@ -122,6 +128,10 @@ func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []e
 	// Tied kernels run the tied checks; their rows show "-" for the others.
 	for _, k := range tied {
 		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.TiedChecks(k), "property": property.TiedChecks(k)})
+	}
+	// Sparse kernels likewise run the sparse checks only.
+	for _, k := range sparse {
+		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.SparseChecks(k), "property": property.SparseChecks(k)})
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

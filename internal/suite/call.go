@@ -55,6 +55,13 @@ func InIDs(name string, x []int32) *Buf {
 	return &Buf{name: name, i32: buf, iwas: slices.Clone(buf), lo: GuardLen, n: len(x)}
 }
 
+// OutIDs returns an int32 output buffer holding a copy of x.
+func OutIDs(name string, x []int32) *Buf {
+	b := InIDs(name, x)
+	b.out = true
+	return b
+}
+
 func float(name string, x []float32, out bool) *Buf {
 	buf := make([]float32, len(x)+2*GuardLen)
 	for k := range buf {
@@ -153,6 +160,11 @@ func check(bufs []*Buf) error {
 				return &Violation{StrayWrite, fmt.Sprintf("wrote %v outside %s, at %s[%d] (len(%s) = %d)", x, b.name, b.name, k-b.lo, b.name, b.n)}
 			}
 		}
+		for k, x := range b.i32 {
+			if (k < b.lo || k >= b.lo+b.n) && x != b.iwas[k] {
+				return &Violation{StrayWrite, fmt.Sprintf("wrote %v outside %s, at %s[%d] (len(%s) = %d)", x, b.name, b.name, k-b.lo, b.name, b.n)}
+			}
+		}
 	}
 	for _, b := range bufs {
 		if b.view || b.out {
@@ -218,4 +230,17 @@ func Tied(k embgrad.TiedKernel, dst []float32, a embgrad.TiedArgs) ([]float32, e
 		return k.BackwardTied(out.F32(), b)
 	}, out, ids, g, h, z)
 	return out.F32(), err
+}
+
+// Sparse calls k.Sparse through Call on guarded copies of rows, values, ids
+// and gradOut, and returns rows and values after the call (also when k
+// failed), U, and k's error or the violation.
+func Sparse(k embgrad.SparseKernel, rows []int32, values []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) ([]int32, []float32, int, error) {
+	r, v, in, g := OutIDs("rows", rows), Out("values", values), InIDs("ids", ids), In("gradOut", gradOut)
+	var u int
+	err := Call(func() (err error) {
+		u, err = k.Sparse(r.I32(), v.F32(), V, D, in.I32(), g.F32(), opt)
+		return err
+	}, r, v, in, g)
+	return r.I32(), v.F32(), u, err
 }

@@ -1,0 +1,13 @@
+package registry
+
+import (
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/sparse"
+)
+
+// Sparse returns every built-in sparse-gradient kernel.
+func Sparse() []embgrad.SparseKernel {
+	return []embgrad.SparseKernel{
+		sparse.Kernel{},
+	}
+}
