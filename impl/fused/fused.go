@@ -1,0 +1,167 @@
+// Package fused is the optimizer step fused into the embedding backward
+// (optim.Fused), serial or parallel: no gradient buffer is made, each
+// touched row's contributions are reduced into one row of scratch and the
+// row and its state are updated at once.
+//
+// The plan, the same for every worker count: sort (id, position) pairs of
+// the non-padding positions; each id's run is one unit, summed in position
+// order exactly as impl/sparse sums it (cleared row, then += s·g per
+// position, the product rounded once), then updated by optim's
+// Rule.Update. So the result is bit for bit that of impl/sparse followed by
+// impl/step, for every worker count. The parallel kernel cuts the runs into
+// contiguous parts of about equal cost (occurrences + one for the update,
+// times D) and each worker claims parts through impl/internal/team; a row
+// belongs to one part, so no element has two writers.
+//
+// Why not split a hot row's run across workers as impl/sharded does: the
+// update needs the whole row's gradient, so a split run needs a second
+// pass and partial rows; on the Zipf and text streams of bench/ the hottest
+// row is a few percent of a batch, which one part absorbs.
+//
+// Buffers (the pairs, the run starts and one scratch row per part) are
+// pooled, so a warm call allocates nothing.
+package fused
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/internal/team"
+	"github.com/embgrad/embgrad/optim"
+)
+
+// Kernel is the fused step. The zero value uses GOMAXPROCS workers;
+// WithWorkers(1) is the serial kernel.
+type Kernel struct {
+	workers int
+}
+
+var (
+	_ optim.Fused         = Kernel{}
+	_ optim.ParallelFused = Kernel{}
+)
+
+// Name returns "fused".
+func (Kernel) Name() string { return "fused" }
+
+// WithWorkers returns the kernel with n workers (n < 1 counts as 1).
+func (k Kernel) WithWorkers(n int) optim.Fused {
+	k.workers = max(n, 1)
+	return k
+}
+
+const (
+	minWork        = 1 << 15 // float32 operations below which one goroutine runs the step
+	partsPerWorker = 2
+)
+
+type scratch struct {
+	keys   []uint64  // id<<32 | position, sorted
+	starts []int32   // run starts in keys, and len(keys) last
+	cuts   []int32   // part p is runs [cuts[p], cuts[p+1])
+	rows   []float32 // one D-row of scratch per part
+}
+
+var pool = sync.Pool{New: func() any { return new(scratch) }}
+
+// Fused implements optim.Fused.
+func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradOut []float32, opt embgrad.Options, o optim.Optimizer) error {
+	if err := optim.ValidateFused(w, st, V, D, ids, gradOut, opt, o); err != nil {
+		return err
+	}
+	n := k.workers
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	if len(ids)*D < minWork {
+		n = 1
+	}
+	var t *team.Team
+	if n > 1 {
+		t = team.Start(n) // before the sort, so a sleeping helper wakes meanwhile
+	}
+	s := pool.Get().(*scratch)
+	defer pool.Put(s)
+	s.keys = s.keys[:0]
+	for i, id := range ids {
+		if !opt.Skips(id) {
+			s.keys = append(s.keys, uint64(id)<<32|uint64(i)) // ids ≥ 0 after validation
+		}
+	}
+	slices.Sort(s.keys)
+	s.starts = s.starts[:0]
+	for i, key := range s.keys {
+		if i == 0 || key>>32 != s.keys[i-1]>>32 {
+			s.starts = append(s.starts, int32(i))
+		}
+	}
+	runs := len(s.starts)
+	s.starts = append(s.starts, int32(len(s.keys)))
+	r := o.Rule(st.Step + 1)
+	if D > 0 && runs > 0 {
+		if t == nil || runs < 2 {
+			s.rows = grow(s.rows, D)
+			s.part(&r, w, st, D, gradOut, opt, 0, runs, s.rows)
+		} else {
+			parts := min(n*partsPerWorker, runs)
+			s.cut(parts)
+			s.rows = grow(s.rows, parts*D)
+			t.Run(parts, func(p int) {
+				s.part(&r, w, st, D, gradOut, opt, int(s.cuts[p]), int(s.cuts[p+1]), s.rows[p*D:(p+1)*D])
+			})
+		}
+	}
+	if t != nil {
+		t.Stop()
+	}
+	st.Step++
+	return nil
+}
+
+func grow(x []float32, n int) []float32 {
+	if cap(x) < n {
+		return make([]float32, n)
+	}
+	return x[:n]
+}
+
+// cut sets cuts so that each of parts parts holds runs of about equal cost:
+// a run of c occurrences costs c+1 row operations (c adds and the update).
+func (s *scratch) cut(parts int) {
+	runs := len(s.starts) - 1
+	total := len(s.keys) + runs
+	s.cuts = append(s.cuts[:0], 0)
+	cost, r := 0, 0
+	for p := 1; p < parts; p++ {
+		target := total * p / parts
+		for r < runs && cost < target {
+			cost += int(s.starts[r+1]-s.starts[r]) + 1
+			r++
+		}
+		s.cuts = append(s.cuts, int32(r))
+	}
+	s.cuts = append(s.cuts, int32(runs))
+}
+
+// part reduces and updates runs [lo, hi), using g (D elements) as scratch.
+func (s *scratch) part(r *optim.Rule, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options, lo, hi int, g []float32) {
+	for q := lo; q < hi; q++ {
+		run := s.keys[s.starts[q]:s.starts[q+1]]
+		sc := float32(1)
+		if opt.ScaleGradByFreq {
+			sc = 1 / float32(len(run))
+		}
+		clear(g)
+		for _, key := range run {
+			i := int(uint32(key))
+			x := gradOut[i*D : (i+1)*D]
+			for j := range g {
+				g[j] += float32(sc * x[j]) // product rounded once, as impl/sparse
+			}
+		}
+		v := int(run[0] >> 32)
+		r.Update(w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D), g)
+	}
+}

@@ -1,0 +1,73 @@
+// Package step is the optimizer step from a coalesced sparse gradient
+// (optim.Stepper), serial or parallel. Each row's update is optim's
+// Rule.Update on that row alone, so rows are independent: the parallel
+// kernel cuts rows[:U] into contiguous parts, each updated by one worker,
+// and gives the serial kernel's bits for every worker count.
+package step
+
+import (
+	"runtime"
+
+	"github.com/embgrad/embgrad/impl/internal/team"
+	"github.com/embgrad/embgrad/optim"
+)
+
+// Kernel is the sparse-gradient step. The zero value uses GOMAXPROCS
+// workers; WithWorkers(1) is the serial kernel.
+type Kernel struct {
+	workers int // 0: GOMAXPROCS at each call
+}
+
+var (
+	_ optim.Stepper         = Kernel{}
+	_ optim.ParallelStepper = Kernel{}
+)
+
+// Name returns "step".
+func (Kernel) Name() string { return "step" }
+
+// WithWorkers returns the kernel with n workers (n < 1 counts as 1).
+func (k Kernel) WithWorkers(n int) optim.Stepper {
+	k.workers = max(n, 1)
+	return k
+}
+
+// minWork is the number of row elements below which a step runs on the
+// calling goroutine alone; partsPerWorker as in impl/sharded.
+const (
+	minWork        = 1 << 15
+	partsPerWorker = 2
+)
+
+// Step implements optim.Stepper.
+func (k Kernel) Step(w []float32, st *optim.State, V, D int, rows []int32, values []float32, U int, o optim.Optimizer) error {
+	if err := optim.ValidateStep(w, st, V, D, rows, values, U, o); err != nil {
+		return err
+	}
+	r := o.Rule(st.Step + 1)
+	n := k.workers
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	if n == 1 || U*D < minWork || U < 2 {
+		update(&r, w, st, D, rows[:U], values)
+	} else {
+		t := team.Start(n)
+		parts := min(n*partsPerWorker, U)
+		t.Run(parts, func(p int) {
+			lo, hi := p*U/parts, (p+1)*U/parts
+			update(&r, w, st, D, rows[lo:hi], values[lo*D:])
+		})
+		t.Stop()
+	}
+	st.Step++
+	return nil
+}
+
+// update applies r to rows, whose gradients are values' consecutive rows.
+func update(r *optim.Rule, w []float32, st *optim.State, D int, rows []int32, values []float32) {
+	for u, v := range rows {
+		i := int(v)
+		r.Update(w[i*D:(i+1)*D], st.Row1(i, D), st.Row2(i, D), values[u*D:(u+1)*D])
+	}
+}
