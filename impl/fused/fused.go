@@ -36,6 +36,10 @@ import (
 // WithWorkers(1) is the serial kernel.
 type Kernel struct {
 	workers int
+	// always, set only by the package's tests, makes the kernel go
+	// parallel whatever the size, so the suites' small cases exercise the
+	// parallel path.
+	always bool
 }
 
 var (
@@ -75,7 +79,7 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	if len(ids)*D < minWork {
+	if len(ids)*D < k.minWork() {
 		n = 1
 	}
 	var t *team.Team
@@ -164,4 +168,11 @@ func (s *scratch) part(r *optim.Rule, w []float32, st *optim.State, D int, gradO
 		v := int(run[0] >> 32)
 		r.Update(w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D), g)
 	}
+}
+
+func (k Kernel) minWork() int {
+	if k.always {
+		return 0
+	}
+	return minWork
 }

@@ -15,7 +15,11 @@ import (
 // Kernel is the sparse-gradient step. The zero value uses GOMAXPROCS
 // workers; WithWorkers(1) is the serial kernel.
 type Kernel struct {
-	workers int // 0: GOMAXPROCS at each call
+	workers int
+	// always, set only by the package's tests, makes the kernel go
+	// parallel whatever the size, so the suites' small cases exercise the
+	// parallel path.
+	always bool // 0: GOMAXPROCS at each call
 }
 
 var (
@@ -49,7 +53,7 @@ func (k Kernel) Step(w []float32, st *optim.State, V, D int, rows []int32, value
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	if n == 1 || U*D < minWork || U < 2 {
+	if n == 1 || U*D < k.minWork() || U < 2 {
 		update(&r, w, st, D, rows[:U], values)
 	} else {
 		t := team.Start(n)
@@ -70,4 +74,11 @@ func update(r *optim.Rule, w []float32, st *optim.State, D int, rows []int32, va
 		i := int(v)
 		r.Update(w[i*D:(i+1)*D], st.Row1(i, D), st.Row2(i, D), values[u*D:(u+1)*D])
 	}
+}
+
+func (k Kernel) minWork() int {
+	if k.always {
+		return 0
+	}
+	return minWork
 }
