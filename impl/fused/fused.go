@@ -109,12 +109,7 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 			s.rows = grow(s.rows, D)
 			s.part(&r, w, st, D, gradOut, opt, 0, runs, s.rows)
 		} else {
-			parts := min(n*partsPerWorker, runs)
-			s.cut(parts)
-			s.rows = grow(s.rows, parts*D)
-			t.Run(parts, func(p int) {
-				s.part(&r, w, st, D, gradOut, opt, int(s.cuts[p]), int(s.cuts[p+1]), s.rows[p*D:(p+1)*D])
-			})
+			s.parallel(t, r, n, w, st, D, gradOut, opt)
 		}
 	}
 	if t != nil {
@@ -122,6 +117,17 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 	}
 	st.Step++
 	return nil
+}
+
+// parallel runs the parts on t; a function of its own so that only this
+// path pays for the closure's heap-allocated captures.
+func (s *scratch) parallel(t *team.Team, r optim.Rule, n int, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options) {
+	parts := min(n*partsPerWorker, len(s.starts)-1)
+	s.cut(parts)
+	s.rows = grow(s.rows, parts*D)
+	t.Run(parts, func(p int) {
+		s.part(&r, w, st, D, gradOut, opt, int(s.cuts[p]), int(s.cuts[p+1]), s.rows[p*D:(p+1)*D])
+	})
 }
 
 func grow(x []float32, n int) []float32 {

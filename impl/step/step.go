@@ -56,16 +56,24 @@ func (k Kernel) Step(w []float32, st *optim.State, V, D int, rows []int32, value
 	if n == 1 || U*D < k.minWork() || U < 2 {
 		update(&r, w, st, D, rows[:U], values)
 	} else {
-		t := team.Start(n)
-		parts := min(n*partsPerWorker, U)
-		t.Run(parts, func(p int) {
-			lo, hi := p*U/parts, (p+1)*U/parts
-			update(&r, w, st, D, rows[lo:hi], values[lo*D:])
-		})
-		t.Stop()
+		parallel(r, n, w, st, D, rows[:U], values)
 	}
 	st.Step++
 	return nil
+}
+
+// parallel is update on contiguous parts of rows, one worker each. It is
+// a function of its own so that the closure's captures (and the rule) are
+// heap-allocated only on this path, not by every serial call.
+func parallel(r optim.Rule, n int, w []float32, st *optim.State, D int, rows []int32, values []float32) {
+	U := len(rows)
+	t := team.Start(n)
+	parts := min(n*partsPerWorker, U)
+	t.Run(parts, func(p int) {
+		lo, hi := p*U/parts, (p+1)*U/parts
+		update(&r, w, st, D, rows[lo:hi], values[lo*D:])
+	})
+	t.Stop()
 }
 
 // update applies r to rows, whose gradients are values' consecutive rows.
