@@ -20,6 +20,7 @@ const (
 	Backward = "BenchmarkBackward"
 	Tied     = "BenchmarkTied"
 	Memory   = "BenchmarkMemory"
+	Step     = "BenchmarkStep"
 )
 
 // Keys of the names, in the order they appear.
@@ -35,6 +36,7 @@ const (
 	KeyOp      = "op"
 	KeySize    = "size"
 	KeyThreads = "threads"
+	KeyOptim   = "optim"
 )
 
 // Key order per family.
@@ -42,6 +44,7 @@ var (
 	BackwardKeys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyWorkers}
 	TiedKeys     = []string{KeyImpl, KeyV, KeyD, KeyT}
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
+	StepKeys     = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyOptim, KeyWorkers}
 )
 
 // Flags of the benchmark binary (besides go test's own).

@@ -29,6 +29,7 @@ import (
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/internal/team"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/optim"
 )
 
@@ -164,11 +165,17 @@ func (s *scratch) part(r *optim.Rule, w []float32, st *optim.State, D int, gradO
 			sc = 1 / float32(len(run))
 		}
 		clear(g)
-		for _, key := range run {
+		for n, key := range run {
+			if n+1 < len(run) {
+				i := int(uint32(run[n+1]))
+				vec.Prefetch(gradOut[i*D : (i+1)*D]) // positions are scattered: fetch the next row now
+			}
 			i := int(uint32(key))
 			x := gradOut[i*D : (i+1)*D]
-			for j := range g {
-				g[j] += float32(sc * x[j]) // product rounded once, as impl/sparse
+			if opt.ScaleGradByFreq {
+				vec.AddScaled(g, x, sc) // g[j] += float32(sc*x[j]), product rounded once, as impl/sparse
+			} else {
+				vec.Add(g, x) // the same bits: float32(1*x) is x
 			}
 		}
 		v := int(run[0] >> 32)
