@@ -76,7 +76,8 @@ func verify(stdout, stderr io.Writer, args []string) error {
 			sparse = append(sparse, k)
 		}
 	}
-	if len(kernels)+len(tied)+len(sparse) == 0 {
+	verifySteps = stepKernels(re) // optimizer steps (verify_step.go)
+	if len(kernels)+len(tied)+len(sparse)+len(verifySteps) == 0 {
 		return &exitError{2, fmt.Errorf("verify: no kernel matches %q", *match)}
 	}
 	_, failed := verifyAll(stdout, cfg, kernels, tied, sparse...)
@@ -132,6 +133,9 @@ func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []e
 	// Sparse kernels likewise run the sparse checks only.
 	for _, k := range sparse {
 		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.SparseChecks(k), "property": property.SparseChecks(k)})
+	}
+	for _, k := range verifySteps {
+		add(k.name, k.suites)
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
