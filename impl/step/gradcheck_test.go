@@ -7,5 +7,12 @@ import (
 	"github.com/embgrad/embgrad/impl/step"
 )
 
-func TestGradcheck(t *testing.T)       { gradcheck.TestStep(t, step.Kernel{}) }
-func TestGradcheckSerial(t *testing.T) { gradcheck.TestStep(t, step.Kernel{}.WithWorkers(1)) }
+func TestGradcheck(t *testing.T) { gradcheck.TestStep(t, step.Kernel{}) }
+
+// The serial path differs from the parallel one only in not starting a
+// team; -short cases cover it.
+func TestGradcheckSerial(t *testing.T) {
+	if err := gradcheck.CheckStep(step.Kernel{}.WithWorkers(1), gradcheck.Config{Short: true}); err != nil {
+		t.Error(err)
+	}
+}

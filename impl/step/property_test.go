@@ -7,5 +7,12 @@ import (
 	"github.com/embgrad/embgrad/property"
 )
 
-func TestProperty(t *testing.T)       { property.TestStep(t, step.Kernel{}) }
-func TestPropertySerial(t *testing.T) { property.TestStep(t, step.Kernel{}.WithWorkers(1)) }
+func TestProperty(t *testing.T) { property.TestStep(t, step.Kernel{}) }
+
+// The serial path differs from the parallel one only in not starting a
+// team; -short cases cover it.
+func TestPropertySerial(t *testing.T) {
+	if err := property.CheckStep(step.Kernel{}.WithWorkers(1), property.Config{Short: true}); err != nil {
+		t.Error(err)
+	}
+}
