@@ -24,6 +24,9 @@ import (
 //     read-only inputs through the guarded call;
 //   - step/lr-zero: with lr = 0 no weight changes value (−0 may become
 //     +0, as w − 0·g does for g < 0), for every optimizer;
+//   - step/nonfinite: NaN in gradOut propagates (as reference.Step's NaN
+//     wants say: the element for SGD and Adam, the whole row for Adagrad,
+//     whose mean square is NaN), padding positions swallowing theirs;
 //   - step/invalid-input: bad hyper-parameters (negative, NaN or infinite
 //     lr, eps ≤ 0, β outside [0, 1), negative weight decay), mismatched
 //     state sizes, bad rows or ids, buffers sharing memory: an error
@@ -87,6 +90,7 @@ func stepChecks(s stepSubject) []NamedCheck {
 	return []NamedCheck{
 		ck("step/reference", stepReference),
 		ck("step/lr-zero", stepLRZero),
+		ck("step/nonfinite", stepNonfinite),
 		ck("step/invalid-input", stepInvalid),
 	}
 }
@@ -161,6 +165,30 @@ func stepLRZero(s stepSubject, cfg Config, r *report) {
 					}
 				}
 				return nil
+			})
+		}
+	}
+}
+
+func stepNonfinite(s stepSubject, cfg Config, r *report) {
+	for i, o := range suite.Optimizers() {
+		for n, D := range []int{1, 5, 17} {
+			rng := cfg.Stream("step/nonfinite", i*3+n)
+			c, _ := build(rng, spec{V: 20, D: D, N: 50, dist: zipf, pad: padHit, scale: n == 2, fill: dstRandom})
+			for k := 0; k < len(c.g)/10+1; k++ {
+				c.g[rng.IntN(len(c.g))] = float32(math.NaN())
+			}
+			st := suite.DrawState(rng, o, c.V, c.D)
+			r.Try(stepCase{c, o}, func() error {
+				want, err := s.ref(c, st, o)
+				if err != nil {
+					return fmt.Errorf("gradcheck bug: the reference rejected the case: %v", err)
+				}
+				w, st2, err := s.call(c, suite.CloneState(st), o)
+				if err != nil {
+					return suite.Accepted(err)
+				}
+				return want.Check(w, st2)
 			})
 		}
 	}

@@ -19,6 +19,7 @@ var stepCatches = map[string]string{
 	"decays-at-zero-lr":                "step/lr-zero",
 	"fused-writes-before-validating":   "step/invalid-input",
 	"order-depends-on-workers":         "",
+	"fused-skips-nan":                  "step/nonfinite",
 	"skips-last-row":                   "step/reference",
 	"step-adam-decays-untouched":       "step/reference",
 	"step-writes-before-validating":    "step/invalid-input",

@@ -20,6 +20,7 @@ func FaultyFused() []optim.Fused {
 		fusedLoop{name: "decays-at-zero-lr", f: stepFaults{decayWithoutLR: true}},
 		fusedLoop{name: "fused-writes-before-validating", f: stepFaults{validateLate: true}},
 		fusedLoop{name: "order-depends-on-workers", workers: 1, reverseIfParallel: true},
+		fusedLoop{name: "fused-skips-nan", skipNaN: true},
 	}
 }
 
@@ -65,6 +66,7 @@ type fusedLoop struct {
 	reverse           bool // each row summed from its last occurrence
 	workers           int
 	reverseIfParallel bool // reverse when WithWorkers(n > 1)
+	skipNaN           bool // NaN terms left out of a row's sum
 }
 
 func (k fusedLoop) Name() string { return k.name }
@@ -111,7 +113,9 @@ func (k fusedLoop) Fused(w []float32, st *optim.State, V, D int, ids []int32, gr
 				continue
 			}
 			for j := range out {
-				out[j] += float32(s * gradOut[i*D+j])
+				if x := gradOut[i*D+j]; !(k.skipNaN && x != x) {
+					out[j] += float32(s * x)
+				}
 			}
 		}
 	}
