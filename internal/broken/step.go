@@ -32,6 +32,8 @@ func FaultySteppers() []optim.Stepper {
 		stepLoop{name: "step-adam-decays-untouched", f: stepFaults{decayUntouched: true}},
 		stepLoop{name: "step-writes-before-validating", f: stepFaults{validateLate: true}},
 		stepLoop{name: "adam-global-step-not-incremented", f: stepFaults{keepStep: true}},
+		stepLoop{name: "step-writes-past-w", strayCap: true},
+		stepLoop{name: "step-mutates-values", mutate: true},
 	}
 }
 
@@ -129,6 +131,8 @@ type stepLoop struct {
 	f          stepFaults
 	skipLast   bool
 	descending bool
+	strayCap   bool // writes w one past its length, within its capacity
+	mutate     bool // negates values[0] after the step
 }
 
 func (k stepLoop) Name() string { return k.name }
@@ -153,6 +157,12 @@ func (k stepLoop) Step(w []float32, st *optim.State, V, D int, rows []int32, val
 		rows, values = rs, vs
 	}
 	apply(k.f, w, st, V, D, rows, values, o)
+	if k.strayCap && cap(w) > len(w) {
+		w[:len(w)+1][len(w)]++
+	}
+	if k.mutate && len(values) > 0 {
+		values[0] = -values[0]
+	}
 	return nil
 }
 
