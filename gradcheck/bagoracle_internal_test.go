@@ -13,8 +13,8 @@ import (
 // a factor.
 func TestBagFDCatchesWrongGradients(t *testing.T) {
 	for _, w := range []struct {
-		name string
-		mode embgrad.BagMode
+		name  string
+		mode  embgrad.BagMode
 		spoil func(dE, dw []float64)
 	}{
 		{"mean without 1/n", embgrad.BagMean, func(dE, dw []float64) {
