@@ -20,6 +20,7 @@ const (
 	Backward = "BenchmarkBackward"
 	Tied     = "BenchmarkTied"
 	Memory   = "BenchmarkMemory"
+	Bag      = "BenchmarkBag"
 )
 
 // Keys of the names, in the order they appear.
@@ -35,6 +36,10 @@ const (
 	KeyOp      = "op"
 	KeySize    = "size"
 	KeyThreads = "threads"
+	KeyB       = "B"       // bags
+	KeyL       = "L"       // ids per bag
+	KeyDst     = "dst"     // BenchmarkBag: accumulate or scratch (its mode key is the pooling)
+	KeyWeights = "weights" // BenchmarkBag: none or random per-sample weights
 )
 
 // Key order per family.
@@ -42,6 +47,7 @@ var (
 	BackwardKeys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyWorkers}
 	TiedKeys     = []string{KeyImpl, KeyV, KeyD, KeyT}
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
+	BagKeys      = []string{KeyImpl, KeyV, KeyD, KeyB, KeyL, KeyDist, KeyMode, KeyDst, KeyWeights, KeyWorkers}
 )
 
 // Flags of the benchmark binary (besides go test's own).
