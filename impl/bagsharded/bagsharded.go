@@ -16,10 +16,10 @@
 // vec.Add / vec.AddScaled (AVX2 or AVX-512, bit for bit the pure-Go loop;
 // products rounded before the add, never fused).
 //
-// Max mode deals the (bag, column) entries by the hash of their max index
-// the same way; the weight gradient, one dot product per position, is cut
-// into contiguous chunks of positions, each dot summed in column order as
-// the loop does.
+// The weight gradient of a position, one dot product summed in column
+// order as the loop does, is computed by the worker that owns its row,
+// where that row of E is read anyway. Max mode deals the (bag, column)
+// entries by the hash of their max index the same way.
 //
 // What the hash cannot balance is one hot row: all of its positions go to
 // one worker. On Zipf (s ≈ 1.1) ids the hottest row is a few per cent of a
@@ -117,13 +117,6 @@ func owner(id int32, w int) int {
 func (k Kernel) accumulate(t *team.Team, dst, dw []float32, a embgrad.BagArgs) {
 	D := a.D
 	w := k.goroutines(len(a.IDs) * D)
-	if a.Weights != nil {
-		parts := w
-		if w > 1 {
-			parts = 4 * w
-		}
-		t.Run(parts, func(p int) { weightGrad(dw, a, len(a.IDs)*p/parts, len(a.IDs)*(p+1)/parts) })
-	}
 	if a.Opt.Mode == embgrad.BagMax {
 		t.Run(w, func(p int) { maxPart(dst, a, p, w) })
 		return
@@ -133,11 +126,13 @@ func (k Kernel) accumulate(t *team.Team, dst, dw []float32, a embgrad.BagArgs) {
 		counts = rowcount.Acquire(a.V, a.IDs, a.Opt.Options)
 		defer counts.Release()
 	}
-	t.Run(w, func(p int) { part(dst, a, counts, p, w) })
+	t.Run(w, func(p int) { part(dst, dw, a, counts, p, w) })
 }
 
-// part adds the positions whose rows worker p of w owns, in position order.
-func part(dst []float32, a embgrad.BagArgs, counts *rowcount.Counts, p, w int) {
+// part adds the positions whose rows worker p of w owns, in position order,
+// and writes their weight gradients (the E row is read where the dst row is
+// written, so both are fetched once).
+func part(dst, dw []float32, a embgrad.BagArgs, counts *rowcount.Counts, p, w int) {
 	D := a.D
 	ids := a.IDs
 	mean := a.Opt.Mode == embgrad.BagMean
@@ -149,6 +144,9 @@ func part(dst []float32, a embgrad.BagArgs, counts *rowcount.Counts, p, w int) {
 		for next++; next < len(ids); next++ {
 			if id := ids[next]; !a.Opt.Skips(id) && owner(id, w) == p {
 				vec.Prefetch(dst[int(id)*D : int(id+1)*D])
+				if a.Weights != nil {
+					vec.Prefetch(a.E[int(id)*D : int(id+1)*D])
+				}
 				return
 			}
 		}
@@ -170,7 +168,13 @@ func part(dst []float32, a embgrad.BagArgs, counts *rowcount.Counts, p, w int) {
 		}
 		for i := lo; i < hi; i++ {
 			id := ids[i]
-			if a.Opt.Skips(id) || owner(id, w) != p {
+			if owner(id, w) != p {
+				continue
+			}
+			if a.Opt.Skips(id) {
+				if a.Weights != nil {
+					dw[i] = 0
+				}
 				continue
 			}
 			advance()
@@ -189,6 +193,12 @@ func part(dst []float32, a embgrad.BagArgs, counts *rowcount.Counts, p, w int) {
 			}
 			if a.Weights != nil {
 				s = float32(s * a.Weights[i])
+				e := a.E[int(id)*D : int(id+1)*D]
+				var dot float32
+				for j, x := range g {
+					dot += float32(x * e[j]) // product rounded once: never fused
+				}
+				dw[i] = dot
 			}
 			vec.AddScaled(row, g, s)
 		}
@@ -207,35 +217,5 @@ func maxPart(dst []float32, a embgrad.BagArgs, p, w int) {
 				dst[int(m)*D+j] += g[j]
 			}
 		}
-	}
-}
-
-// weightGrad writes dw[i] for positions [lo, hi), each dot in column order.
-func weightGrad(dw []float32, a embgrad.BagArgs, lo, hi int) {
-	if lo >= hi {
-		return
-	}
-	D := a.D
-	// The bag of position lo: the last bag starting at or before it.
-	b := 0
-	for b+1 < len(a.Offsets) && int(a.Offsets[b+1]) <= lo && b+1 < a.Bags() {
-		b++
-	}
-	for i := lo; i < hi; i++ {
-		for b+1 < a.Bags() && int(a.Offsets[b+1]) <= i {
-			b++
-		}
-		id := a.IDs[i]
-		if a.Opt.Skips(id) {
-			dw[i] = 0
-			continue
-		}
-		g := a.GradOut[b*D : (b+1)*D]
-		e := a.E[int(id)*D : int(id+1)*D]
-		var dot float32
-		for j, x := range g {
-			dot += float32(x * e[j]) // product rounded once: never fused
-		}
-		dw[i] = dot
 	}
 }

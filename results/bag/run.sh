@@ -16,7 +16,7 @@ PY=/usr/bin/python3
 : >"$OUT/load.txt"
 load() { echo "$1: $(date -u +%FT%TZ) $(uptime)" >>"$OUT/load.txt"; }
 load "go start"
-go test -run '^$' -bench '^Benchmark(Bag|Memory)$' -benchtime 100ms -count "$COUNT" ./bench >"$OUT/go.txt"
+go test -timeout 0 -run '^$' -bench '^Benchmark(Bag|Memory)$' -benchtime 100ms -count "$COUNT" ./bench >"$OUT/go.txt"
 load "go end"
 IDS=$(mktemp -d)
 go run ./bench/peers/dumpbags -out "$IDS"
