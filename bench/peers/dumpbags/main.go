@@ -60,25 +60,33 @@ func main() {
 	if *out == "" {
 		log.Fatal("dumpbags: -out DIR is required")
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if _, err := dump(*out); err != nil {
 		log.Fatal(err)
 	}
-	m := Manifest{Format: Format, BytesModel: "bench.BagBytes (bench/bag.go)"}
+}
+
+// dump writes the ids and the manifest into dir and returns the manifest.
+func dump(dir string) (*Manifest, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	m := &Manifest{Format: Format, BytesModel: "bench.BagBytes (bench/bag.go)"}
 	for _, s := range bench.BagShapes() {
 		ids, _, err := bench.BagInputs(s)
 		if err != nil {
-			log.Fatal(err)
+			return nil, err
 		}
 		file := fmt.Sprintf("%s.i32", s.Name)
-		f, err := os.Create(filepath.Join(*out, file))
+		f, err := os.Create(filepath.Join(dir, file))
 		if err != nil {
-			log.Fatal(err)
+			return nil, err
 		}
 		if err := binary.Write(f, binary.LittleEndian, ids); err != nil {
-			log.Fatal(err)
+			f.Close()
+			return nil, err
 		}
 		if err := f.Close(); err != nil {
-			log.Fatal(err)
+			return nil, err
 		}
 		U := len(slices.Compact(slices.Sorted(slices.Values(ids))))
 		e := Shape{Name: s.Name, V: s.V, D: s.D, B: s.B, L: s.L, Dist: string(s.Dist), File: file, Distinct: U, Bytes: map[string]int64{}}
@@ -101,9 +109,7 @@ func main() {
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(*out, "manifest.json"), append(b, '\n'), 0o644); err != nil {
-		log.Fatal(err)
-	}
+	return m, os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
 }
