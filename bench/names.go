@@ -21,6 +21,7 @@ const (
 	Tied     = "BenchmarkTied"
 	Memory   = "BenchmarkMemory"
 	Step     = "BenchmarkStep"
+	Bag      = "BenchmarkBag"
 )
 
 // Keys of the names, in the order they appear.
@@ -37,6 +38,10 @@ const (
 	KeySize    = "size"
 	KeyThreads = "threads"
 	KeyOptim   = "optim"
+	KeyB       = "B"       // bags
+	KeyL       = "L"       // ids per bag
+	KeyDst     = "dst"     // BenchmarkBag: accumulate or scratch (its mode key is the pooling)
+	KeyWeights = "weights" // BenchmarkBag: none or random per-sample weights
 )
 
 // Key order per family.
@@ -45,6 +50,7 @@ var (
 	TiedKeys     = []string{KeyImpl, KeyV, KeyD, KeyT}
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
 	StepKeys     = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyOptim, KeyWorkers}
+	BagKeys      = []string{KeyImpl, KeyV, KeyD, KeyB, KeyL, KeyDist, KeyMode, KeyDst, KeyWeights, KeyWorkers}
 )
 
 // Flags of the benchmark binary (besides go test's own).

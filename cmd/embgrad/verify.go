@@ -77,10 +77,16 @@ func verify(stdout, stderr io.Writer, args []string) error {
 		}
 	}
 	verifySteps = stepKernels(re) // optimizer steps (verify_step.go)
-	if len(kernels)+len(tied)+len(sparse)+len(verifySteps) == 0 {
+	var bags []embgrad.BagKernel
+	for _, k := range registry.Bag() {
+		if re.MatchString(k.Name()) {
+			bags = append(bags, k)
+		}
+	}
+	if len(kernels)+len(tied)+len(sparse)+len(bags)+len(verifySteps) == 0 {
 		return &exitError{2, fmt.Errorf("verify: no kernel matches %q", *match)}
 	}
-	_, failed := verifyAll(stdout, cfg, kernels, tied, sparse...)
+	_, failed := verifyAll(stdout, cfg, kernels, tied, bags, sparse...)
 	if failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed (seed %d; rerun with -seed %d)", failed, cfg.Seed, cfg.Seed)
 	}
@@ -89,13 +95,20 @@ func verify(stdout, stderr io.Writer, args []string) error {
 
 // verifyAll checks the oracle, runs both suites over the kernels, prints the
 // table and the failures, and returns the number of checks run and failed.
-func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []embgrad.TiedKernel, sparse ...embgrad.SparseKernel) (ran, failed int) {
+func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []embgrad.TiedKernel, bags []embgrad.BagKernel, sparse ...embgrad.SparseKernel) (ran, failed int) {
 	fmt.Fprintf(w, "embgrad verify: seed %d, short=%v\n", cfg.Seed, cfg.Short)
 	if err := gradcheck.CheckOracle(cfg); err != nil {
 		fmt.Fprintf(w, "oracle finite-difference checks: FAIL\n%v\n", err)
 		return 1, 1
 	}
 	fmt.Fprintln(w, "oracle finite-difference checks: ok")
+	if len(bags) > 0 {
+		if err := gradcheck.CheckBagOracle(cfg); err != nil {
+			fmt.Fprintf(w, "bag oracle finite-difference checks: FAIL\n%v\n", err)
+			return 1, 1
+		}
+		fmt.Fprintln(w, "bag oracle finite-difference checks: ok")
+	}
 
 	var names []string
 	var rows []*verifyRow
@@ -136,6 +149,11 @@ func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []e
 	}
 	for _, k := range verifySteps {
 		add(k.name, k.suites)
+	}
+
+	// Bag kernels likewise run the bag checks only.
+	for _, k := range bags {
+		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.BagChecks(k), "property": property.BagChecks(k)})
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

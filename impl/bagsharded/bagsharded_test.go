@@ -1,0 +1,54 @@
+package bagsharded_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/bagloop"
+	"github.com/embgrad/embgrad/internal/suite"
+
+	"github.com/embgrad/embgrad/gradcheck"
+	"github.com/embgrad/embgrad/impl/bagsharded"
+	"github.com/embgrad/embgrad/property"
+)
+
+func TestGradcheck(t *testing.T) { gradcheck.TestBag(t, bagsharded.Kernel{}) }
+
+func TestProperty(t *testing.T) { property.TestBag(t, bagsharded.Kernel{}) }
+
+// With every case worth many workers, the suites still pass, and the
+// kernel equals impl/bagloop bit for bit for 1…5 workers in every mode.
+func TestManyWorkers(t *testing.T) {
+	defer bagsharded.SetMinWork(1)()
+	t.Run("gradcheck", func(t *testing.T) { gradcheck.TestBag(t, bagsharded.Kernel{}.WithBagWorkers(3)) })
+	for i, mode := range []embgrad.BagMode{embgrad.BagSum, embgrad.BagMean, embgrad.BagMax, embgrad.BagSum, embgrad.BagMean} {
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		s := suite.BagSpec{V: 300, D: 33, B: 64, MaxL: 40, Rows: 100, Mode: mode, Pad: true, Empty: true, Last: i%2 == 0,
+			Scale: mode != embgrad.BagMax && i > 2, Weights: i == 3, Kind: suite.Normal}
+		c := suite.NewBagCase(rng, s)
+		start := suite.Fill(rng, s.V*s.D, suite.Normal)
+		run := func(k embgrad.BagKernel) ([]float32, []float32) {
+			dst := slices.Clone(start)
+			var dw []float32
+			if c.A.Weights != nil {
+				dw = make([]float32, len(c.A.IDs))
+			}
+			if err := k.BagBackward(dst, dw, c.A); err != nil {
+				t.Fatal(err)
+			}
+			return dst, dw
+		}
+		wantD, wantW := run(bagloop.Kernel{})
+		for w := 1; w <= 5; w++ {
+			d, dw := run(bagsharded.Kernel{}.WithBagWorkers(w))
+			if e := suite.FirstDiff(d, wantD); e >= 0 {
+				t.Errorf("%v workers=%d: dst[%d] = %v, bagloop %v", c, w, e, d[e], wantD[e])
+			}
+			if e := suite.FirstDiff(dw, wantW); e >= 0 {
+				t.Errorf("%v workers=%d: dw[%d] = %v, bagloop %v", c, w, e, dw[e], wantW[e])
+			}
+		}
+	}
+}
