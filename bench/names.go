@@ -20,6 +20,7 @@ const (
 	Backward = "BenchmarkBackward"
 	Tied     = "BenchmarkTied"
 	Memory   = "BenchmarkMemory"
+	Norm     = "BenchmarkNorm" // gradnorm: per-row norms, total norm, clipping
 )
 
 // Keys of the names, in the order they appear.
@@ -42,6 +43,8 @@ var (
 	BackwardKeys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyWorkers}
 	TiedKeys     = []string{KeyImpl, KeyV, KeyD, KeyT}
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
+	// NormKeys: op is rownorm, total or clip (see bench/norm_test.go).
+	NormKeys = []string{KeyImpl, KeyV, KeyD, KeyOp, KeyWorkers}
 )
 
 // Flags of the benchmark binary (besides go test's own).
