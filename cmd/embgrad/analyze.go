@@ -62,7 +62,14 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 			c.Streams = append(c.Streams, s)
 		}
 	}
-	c.Command = strings.TrimSpace("go run ./cmd/embgrad analyze " + strings.Join(args, " "))
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = a
+		if a == "" || strings.ContainsAny(a, " \t'\"$\\*?;&|<>()") {
+			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	c.Command = strings.TrimSpace("go run ./cmd/embgrad analyze " + strings.Join(quoted, " "))
 	c.Progress = stderr
 	path, err := analyze.Run(c)
 	if err != nil {

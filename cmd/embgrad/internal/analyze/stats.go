@@ -41,7 +41,11 @@ func readIDs(r io.Reader, name string, V int) ([]int32, error) {
 				return nil, fmt.Errorf("%s:%d: %q is not a token id (a decimal integer)", name, line, w)
 			}
 			if v < 0 || V > 0 && v >= int64(V) {
-				return nil, fmt.Errorf("%s:%d: token id %d outside [0, %d)", name, line, v, max(V, 1<<31-1))
+				lim := int64(math.MaxInt32)
+				if V > 0 {
+					lim = int64(V)
+				}
+				return nil, fmt.Errorf("%s:%d: token id %d outside [0, %d)", name, line, v, lim)
 			}
 			ids = append(ids, int32(v))
 		}
