@@ -21,6 +21,7 @@
 package analyze
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -28,6 +29,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/embgrad/embgrad/bench"
@@ -56,7 +58,7 @@ type Config struct {
 // Defaults is the configuration of a plain `embgrad analyze`.
 func Defaults() Config {
 	return Config{Dir: filepath.Join("results", "analyze"), Streams: []string{"text", "zipf"},
-		D: 16, GradTokens: 8192, Batch: 1024, Steps: 12, SeqLen: 128, LR: 5, AdagradLR: 0.05, MaxNorm: 1, Seed: 1}
+		D: 16, GradTokens: 8192, Batch: 1024, Steps: 10, SeqLen: 128, LR: 5, AdagradLR: 0.05, MaxNorm: 1, Seed: 1}
 }
 
 // stream is a token stream and its vocabulary size.
@@ -131,10 +133,23 @@ func Run(c Config) (string, error) {
 		"Its softmax runs over a compact vocabulary, the distinct tokens of twice the region analysed (V′ rows, ids remapped), which keeps a pass at N·V′·D; rows of V′ that never occur as inputs are reached through the output projection only. "+
 		"∂L/∂Y is scattered into the table by the float32 kernel `%s` (with and without `scale_grad_by_freq`); norms are `gradnorm.RowNorms` and `gradnorm.TotalNorm`.\n\n",
 		c.D, c.SeqLen, c.Seed, lookupKernel().Name())
-	for _, s := range ss {
-		if err := c.analyze(&md, s, start); err != nil {
-			return "", fmt.Errorf("%s: %w", s.name, err)
-		}
+	// Streams are analysed concurrently, each into its own section.
+	secs := make([]strings.Builder, len(ss))
+	errs := make([]error, len(ss))
+	var wg sync.WaitGroup
+	for i, s := range ss {
+		wg.Go(func() {
+			if err := c.analyze(&secs[i], s, start); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", s.name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return "", err
+	}
+	for i := range secs {
+		md.WriteString(secs[i].String())
 	}
 	fmt.Fprintf(&md, "Run time: %.1f s (load average %s).\n", time.Since(start).Seconds(), loadavg())
 	path := filepath.Join(c.Dir, "ANALYZE.md")
@@ -157,7 +172,12 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// progressMu keeps the lines of concurrent streams and runs whole.
+var progressMu sync.Mutex
+
 func (c Config) progress(start time.Time, format string, args ...any) {
+	progressMu.Lock()
+	defer progressMu.Unlock()
 	if c.Progress != nil {
 		fmt.Fprintf(c.Progress, "analyze: %s (%.1fs)\n", fmt.Sprintf(format, args...), time.Since(start).Seconds())
 	}
@@ -385,16 +405,28 @@ func (c Config) move(md *strings.Builder, s stream, mdl model, ids []int32, step
 		first, last float64
 		fit         Fit
 	}
-	var rs []res
-	for _, o := range runs {
-		E1, _, first, last, err := mdl.train(ids, B, steps, o, func(m string) { c.progress(start, "%s: %s", s.name, m) })
-		if err != nil {
-			return err
-		}
-		cos, rel := movement(mdl.E, E1, Vp, D)
-		f := LogLogFit(x, rel)
-		rs = append(rs, res{cos, rel, first, last, f})
-		ss = append(ss, series{o.name, x, rel, f})
+	// The runs are independent: one goroutine each (their results do not
+	// depend on it).
+	rs := make([]res, len(runs))
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i, o := range runs {
+		wg.Go(func() {
+			E1, _, first, last, err := mdl.train(ids, B, steps, o, func(m string) { c.progress(start, "%s: %s", s.name, m) })
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			cos, rel := movement(mdl.E, E1, Vp, D)
+			rs[i] = res{cos, rel, first, last, LogLogFit(x, rel)}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, o := range runs {
+		ss = append(ss, series{o.name, x, rs[i].rel, rs[i].fit})
 	}
 	name := "analyze-" + s.name + "-movement.svg"
 	if err := scatterSVG(c.Dir, name, fmt.Sprintf("%s: relative change of each row after %d steps of %d positions", s.name, steps, B),

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -29,9 +30,14 @@ var colors = []color.Color{
 	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
 }
 
+var plotMu sync.Mutex
+
 // scatterSVG writes a log-log scatter of the series, each with its fitted
 // line and its slope in the legend, to dir/name.
 func scatterSVG(dir, name, title, xlabel, ylabel string, ss []series) error {
+	// gonum/plot's default font is a package variable: one plot at a time.
+	plotMu.Lock()
+	defer plotMu.Unlock()
 	plot.DefaultFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
 	p := plot.New()
 	p.Title.Text = title
