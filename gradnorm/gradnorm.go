@@ -23,7 +23,21 @@
 //
 // Errors wrap embgrad.ErrInvalidInput and name the problem; every function
 // validates all its inputs before its first write, so on error its outputs
-// are unchanged.
+// are unchanged. Gradients passed together must not share memory
+// (ValidateGrads): clipping would scale a shared element twice.
+//
+// Impl is the interface the checks take: Serial is this package's
+// functions, impl/normpar a parallel implementation with the same bits for
+// every worker count (the total's partials are fixed ChunkLen blocks, added
+// in order). The checks are gradcheck.NormChecks (against the float64
+// oracles reference.RowNorms64 and reference.TotalNorm64, non-finite
+// values, invalid input) and property.NormChecks (clip bound, bitwise
+// no-op, direction, 2ᵏ scaling, split/join, coalesced sparse norms), on
+// the suite engine's guarded calls suite.RowNorms, suite.TotalNorm and
+// suite.Clip; internal/broken.FaultyNorms are the implementations they must
+// catch. The checks live in gradcheck and property, like every other
+// form's, rather than in a gradnorm/normtest package, so that the suites
+// keep one home and one self-test layout.
 package gradnorm
 
 import (

@@ -47,10 +47,20 @@ func scatterSVG(dir, name, title, xlabel, ylabel string, ss []series) error {
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	for i, s := range ss {
+		// Points that would land within 1/200 of a decade of one already
+		// drawn are left out: they look the same and keep the SVG small.
+		// The fit uses every point.
 		var pts plotter.XYs
+		type cell struct{ a, b int }
+		seen := map[cell]bool{}
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for k := range s.x {
 			if s.x[k] > 0 && s.y[k] > 0 {
+				c := cell{int(math.Round(200 * math.Log10(s.x[k]))), int(math.Round(200 * math.Log10(s.y[k])))}
+				if seen[c] {
+					continue
+				}
+				seen[c] = true
 				pts = append(pts, plotter.XY{X: s.x[k], Y: s.y[k]})
 				lo, hi = math.Min(lo, s.x[k]), math.Max(hi, s.x[k])
 			}
