@@ -22,6 +22,7 @@ const (
 	Memory   = "BenchmarkMemory"
 	Step     = "BenchmarkStep"
 	Bag      = "BenchmarkBag"
+	Norm     = "BenchmarkNorm" // gradnorm: per-row norms, total norm, clipping
 )
 
 // Keys of the names, in the order they appear.
@@ -51,6 +52,8 @@ var (
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
 	StepKeys     = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyOptim, KeyWorkers}
 	BagKeys      = []string{KeyImpl, KeyV, KeyD, KeyB, KeyL, KeyDist, KeyMode, KeyDst, KeyWeights, KeyWorkers}
+	// NormKeys: op is rownorm, total or clip (see bench/norm_test.go).
+	NormKeys = []string{KeyImpl, KeyV, KeyD, KeyOp, KeyWorkers}
 )
 
 // Flags of the benchmark binary (besides go test's own).

@@ -23,7 +23,21 @@
 //
 // Errors wrap embgrad.ErrInvalidInput and name the problem; every function
 // validates all its inputs before its first write, so on error its outputs
-// are unchanged.
+// are unchanged. Gradients passed together must not share memory
+// (ValidateGrads): clipping would scale a shared element twice.
+//
+// Impl is the interface the checks take: Serial is this package's
+// functions, impl/normpar a parallel implementation with the same bits for
+// every worker count (the total's partials are fixed ChunkLen blocks, added
+// in order). The checks are gradcheck.NormChecks (against the float64
+// oracles reference.RowNorms64 and reference.TotalNorm64, non-finite
+// values, invalid input) and property.NormChecks (clip bound, bitwise
+// no-op, direction, 2ᵏ scaling, split/join, coalesced sparse norms), on
+// the suite engine's guarded calls suite.RowNorms, suite.TotalNorm and
+// suite.Clip; internal/broken.FaultyNorms are the implementations they must
+// catch. The checks live in gradcheck and property, like every other
+// form's, rather than in a gradnorm/normtest package, so that the suites
+// keep one home and one self-test layout.
 package gradnorm
 
 import (
@@ -31,6 +45,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/embgrad/embgrad"
 )
@@ -196,26 +211,49 @@ func rowNorms(dst []float64, values []float32, D int) {
 	}
 }
 
-// sumSquares is the float64 sum of x[i]²; each square is exact. NaN
+// ChunkLen is the block of elements whose sum of squares TotalNorm takes as
+// one partial: the total 2-norm is the square root of the partials of each
+// tensor's consecutive ChunkLen-element blocks, added in tensor then block
+// order. The blocks do not depend on how many goroutines compute them, so a
+// parallel implementation that computes the same partials and adds them in
+// the same order gives the same bits for every worker count (impl/normpar).
+const ChunkLen = 1 << 14
+
+// SumSquares is the float64 sum of x[i]²; each square is exact. NaN
 // propagates and Inf gives +Inf (Inf² + anything finite or +Inf is +Inf).
+// It is exported so that parallel implementations compute the same
+// per-row norms and partials bit for bit.
+func SumSquares(x []float32) float64 { return sumSquares(x) }
+
 func sumSquares(x []float32) float64 {
-	var s0, s1, s2, s3 float64
+	// Eight independent sums: a float64 add's latency is about four
+	// cycles and two can start per cycle, so fewer chains would make the
+	// loop slower than reading the table from memory.
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
 	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+	for ; i+8 <= len(x); i += 8 {
+		x := x[i : i+8 : i+8]
+		a, b, c, d := float64(x[0]), float64(x[1]), float64(x[2]), float64(x[3])
+		e, f, g, h := float64(x[4]), float64(x[5]), float64(x[6]), float64(x[7])
 		s0 += a * a
 		s1 += b * b
 		s2 += c * c
 		s3 += d * d
+		s4 += e * e
+		s5 += f * f
+		s6 += g * g
+		s7 += h * h
 	}
 	for ; i < len(x); i++ {
 		a := float64(x[i])
 		s0 += a * a
 	}
-	return (s0 + s1) + (s2 + s3)
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
-// maxAbs is max |x[i]|, NaN if any element is NaN (as torch's inf-norm).
+// MaxAbs is max |x[i]|, NaN if any element is NaN (as torch's inf-norm).
+func MaxAbs(x []float32) float64 { return maxAbs(x) }
+
 func maxAbs(x []float32) float64 {
 	var m float64
 	for _, v := range x {
@@ -246,16 +284,23 @@ func TotalNorm(grads []Grad, p float64) (float64, error) {
 	if err := checkP(p); err != nil {
 		return 0, err
 	}
-	for t, g := range grads {
-		if err := g.Validate(); err != nil {
-			return 0, fmt.Errorf("tensor %d: %w", t, err)
-		}
+	if err := ValidateGrads(grads); err != nil {
+		return 0, err
 	}
 	return totalNorm(grads, p), nil
 }
 
 func totalNorm(grads []Grad, p float64) float64 {
-	if math.IsInf(p, 1) {
+	if !math.IsInf(p, 1) {
+		var s float64
+		for _, g := range grads {
+			for lo := 0; lo < len(g.Values); lo += ChunkLen {
+				s += SumSquares(g.Values[lo:min(lo+ChunkLen, len(g.Values))])
+			}
+		}
+		return math.Sqrt(s)
+	}
+	{
 		var m float64
 		for _, g := range grads {
 			a := maxAbs(g.Values)
@@ -266,11 +311,6 @@ func totalNorm(grads []Grad, p float64) float64 {
 		}
 		return m
 	}
-	var s float64
-	for _, g := range grads {
-		s += sumSquares(g.Values)
-	}
-	return math.Sqrt(s)
 }
 
 // ClipEps is added to the total norm in the clipping coefficient, as in
@@ -308,32 +348,81 @@ func ClipCoef(maxNorm, total float64) float64 {
 // infinite total multiplies by 0 (finite elements become 0, infinite ones
 // NaN); use FirstNonfinite to find the cause.
 func ClipGradNorm(grads []Grad, maxNorm, p float64, errorIfNonfinite bool) (float64, error) {
-	if math.IsNaN(maxNorm) || math.IsInf(maxNorm, 0) || maxNorm < 0 {
-		return 0, invalid("max_norm=%v, want finite and >= 0", maxNorm)
-	}
-	total, err := TotalNorm(grads, p)
-	if err != nil {
+	if err := ValidateClip(grads, maxNorm, p); err != nil {
 		return 0, err
 	}
-	if errorIfNonfinite && (math.IsNaN(total) || math.IsInf(total, 0)) {
-		if e := FirstNonfinite(grads); e != nil {
-			return total, e
+	total := totalNorm(grads, p)
+	if errorIfNonfinite {
+		if err := NonfiniteTotal(grads, total); err != nil {
+			return total, err
 		}
-		// Unreachable: a non-finite total needs a non-finite element, since
-		// float64 squares of float32 values cannot overflow the sum.
-		return total, invalid("total norm %v is not finite", total)
 	}
 	c := float32(ClipCoef(maxNorm, total))
 	if c == 1 {
 		return total, nil
 	}
 	for _, g := range grads {
-		scale(g.Values, c)
+		Scale(g.Values, c)
 	}
 	return total, nil
 }
 
-func scale(x []float32, c float32) {
+// ValidateClip checks ClipGradNorm's arguments: maxNorm finite and >= 0, p
+// supported, and ValidateGrads.
+func ValidateClip(grads []Grad, maxNorm, p float64) error {
+	if math.IsNaN(maxNorm) || math.IsInf(maxNorm, 0) || maxNorm < 0 {
+		return invalid("max_norm=%v, want finite and >= 0", maxNorm)
+	}
+	if err := checkP(p); err != nil {
+		return err
+	}
+	return ValidateGrads(grads)
+}
+
+// ValidateGrads validates each gradient and checks that no two share
+// memory: clipping scales each tensor once, so two that overlap would have
+// their shared elements scaled twice.
+func ValidateGrads(grads []Grad) error {
+	for t, g := range grads {
+		if err := g.Validate(); err != nil {
+			return fmt.Errorf("tensor %d: %w", t, err)
+		}
+	}
+	for a := range grads {
+		for b := a + 1; b < len(grads); b++ {
+			if overlap(grads[a].Values, grads[b].Values) {
+				return invalid("tensors %d and %d share memory (each gradient must be its own buffer)", a, b)
+			}
+		}
+	}
+	return nil
+}
+
+func overlap(a, b []float32) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+4*uintptr(len(b)) && b0 < a0+4*uintptr(len(a))
+}
+
+// NonfiniteTotal returns, when total is NaN or infinite, the error
+// error_if_nonfinite asks for: a *NonfiniteError naming the first such
+// element of grads. It returns nil for a finite total.
+func NonfiniteTotal(grads []Grad, total float64) error {
+	if !math.IsNaN(total) && !math.IsInf(total, 0) {
+		return nil
+	}
+	if e := FirstNonfinite(grads); e != nil {
+		return e
+	}
+	// Unreachable: a non-finite total needs a non-finite element, since
+	// float64 squares of float32 values cannot overflow the sum.
+	return invalid("total norm %v is not finite", total)
+}
+
+// Scale multiplies x by c in place, one float32 rounding per element.
+func Scale(x []float32, c float32) {
 	for i := range x {
 		x[i] *= c
 	}
@@ -379,7 +468,7 @@ func EmbeddingRenorm(table []float32, V, D int, ids []int32, maxNorm, p float64)
 		row := table[int(r)*D : (int(r)+1)*D]
 		norm := float64(float32(pNorm(row, p)))
 		if norm > maxNorm {
-			scale(row, float32(maxNorm/(norm+RenormEps)))
+			Scale(row, float32(maxNorm/(norm+RenormEps)))
 		}
 	}
 	return nil

@@ -30,8 +30,10 @@ type Buf struct {
 	out  bool
 	f32  []float32 // the allocation, when float32
 	i32  []int32   // the allocation, when int32
+	f64  []float64 // the allocation, when float64 (norms, see Out64)
 	fwas []float32
 	iwas []int32
+	dwas []float64
 	lo   int // the window is [lo, lo+n) of the allocation
 	n    int
 	// view is set on a buffer that lives in another's memory (an
@@ -92,6 +94,29 @@ func OverlappingIDs(outName string, out []float32, inName string, ids []int32) (
 	o = Out(outName, out)
 	k := min(len(ids), len(out))
 	return o, &Buf{name: inName, f32: o.f32, lo: GuardLen + len(out) - k, n: k, view: true}
+}
+
+// Out64 returns a float64 output buffer holding a copy of x, for results
+// kept in float64 (the per-row norms of gradnorm); its bands hold a
+// signalling NaN too.
+func Out64(name string, x []float64) *Buf {
+	buf := make([]float64, len(x)+2*GuardLen)
+	for k := range buf {
+		buf[k] = math.Float64frombits(guardBits64)
+	}
+	copy(buf[GuardLen:], x)
+	return &Buf{name: name, out: true, f64: buf, dwas: slices.Clone(buf), lo: GuardLen, n: len(x)}
+}
+
+// guardBits64 is a float64 signalling NaN.
+const guardBits64 = 0x7ff405afe05afe00
+
+// F64 is the float64 window the kernel gets.
+func (b *Buf) F64() []float64 {
+	if b.f64 == nil {
+		return nil
+	}
+	return b.f64[b.lo : b.lo+b.n]
 }
 
 // F32 is the float32 window the kernel gets.
@@ -157,6 +182,11 @@ func check(bufs []*Buf) error {
 		}
 		for k, x := range b.f32 {
 			if (k < b.lo || k >= b.lo+b.n) && math.Float32bits(x) != math.Float32bits(b.fwas[k]) {
+				return &Violation{StrayWrite, fmt.Sprintf("wrote %v outside %s, at %s[%d] (len(%s) = %d)", x, b.name, b.name, k-b.lo, b.name, b.n)}
+			}
+		}
+		for k, x := range b.f64 {
+			if (k < b.lo || k >= b.lo+b.n) && math.Float64bits(x) != math.Float64bits(b.dwas[k]) {
 				return &Violation{StrayWrite, fmt.Sprintf("wrote %v outside %s, at %s[%d] (len(%s) = %d)", x, b.name, b.name, k-b.lo, b.name, b.n)}
 			}
 		}
