@@ -194,3 +194,59 @@ func (k halfLoop) BackwardHalf16(dst []uint16, V, D int, ids []int32, gradOut []
 	}
 	return nil
 }
+
+// FaultyHalfValidation returns 16-bit kernels that validate wrongly: one
+// writes dst before validating, one ignores the 16-bit options, one misses
+// the overlap test.
+func FaultyHalfValidation() []HalfKernel {
+	return []HalfKernel{
+		halfLateValidation{halfLoop{name: "half-writes-before-validating"}, 0},
+		halfLateValidation{halfLoop{name: "half-ignores-format"}, 1},
+		halfLateValidation{halfLoop{name: "half-misses-overlap"}, 2},
+	}
+}
+
+// halfLateValidation is halfLoop with a validation fault: 0 writes dst[0]
+// first, 1 accepts any Format and Rounding, 2 skips the overlap checks.
+type halfLateValidation struct {
+	halfLoop
+	fault int
+}
+
+func (k halfLateValidation) fix(opt embgrad.HalfOptions) embgrad.HalfOptions {
+	if k.fault == 1 && opt.Format != embgrad.Float16 {
+		opt.Format = embgrad.BFloat16
+	}
+	if k.fault == 1 && opt.Rounding > embgrad.Stochastic {
+		opt.Rounding = embgrad.NearestEven
+	}
+	return opt
+}
+
+func (k halfLateValidation) BackwardHalf(dst []float32, V, D int, ids []int32, g []uint16, opt embgrad.HalfOptions) error {
+	if k.fault == 0 && len(dst) > 0 {
+		dst[0]++
+	}
+	if k.fault == 1 && opt.Rounding == embgrad.Stochastic {
+		opt.Rounding = embgrad.NearestEven
+	}
+	if k.fault == 2 {
+		return k.halfLoop.BackwardHalf(slices.Clone(dst), V, D, ids, g, opt) // validates a copy: never overlaps
+	}
+	return k.halfLoop.BackwardHalf(dst, V, D, ids, g, k.fix(opt))
+}
+
+func (k halfLateValidation) BackwardHalf16(dst []uint16, V, D int, ids []int32, g []uint16, opt embgrad.HalfOptions) error {
+	if k.fault == 0 && len(dst) > 0 {
+		dst[0]++
+	}
+	if k.fault == 2 {
+		c := slices.Clone(dst)
+		if err := k.halfLoop.BackwardHalf16(c, V, D, ids, g, opt); err != nil {
+			return err
+		}
+		copy(dst, c)
+		return nil
+	}
+	return k.halfLoop.BackwardHalf16(dst, V, D, ids, g, k.fix(opt))
+}
