@@ -1,0 +1,195 @@
+// Command half16 generates impl/internal/half16's assembly: the 16-bit row
+// primitives in AVX-512 (ZMM, 16 lanes, masked tail by an opmask).
+// _asm/generate.sh runs it.
+//
+// Widening: bfloat16 by zero-extension and a 16-bit shift (VPMOVZXWD,
+// VPSLLD), float16 by VCVTPH2PS; both exact. Narrowing to float16 by
+// VCVTPS2PH with immediate 0 (round to nearest even, the immediate taking
+// precedence over MXCSR). Narrowing to bfloat16 is integer arithmetic
+// rounding to nearest even (add 0x7fff plus the kept part's low bit, shift)
+// with NaN quieted by a compare and a masked move, the same steps as
+// package half: VCVTNEPS2BF16 (AVX-512 BF16) is not used because it
+// flushes subnormal inputs and results to zero, which the contract
+// forbids. The scaled add multiplies then adds (VMULPS, VADDPS), never FMA.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+const lanes = 16
+
+func main() {
+	ConstraintExpr("!purego")
+	for _, f16 := range []bool{false, true} {
+		genAdd(f16, false, false)
+		genAdd(f16, true, false)
+		genAdd(f16, false, true)
+		genNarrow(f16)
+	}
+	Generate()
+}
+
+func fname(f16 bool) string {
+	if f16 {
+		return "F16"
+	}
+	return "BF16"
+}
+
+// mask returns an opmask with the low n bits set (n in 1..15).
+func mask(n Register) Op {
+	MOVQ(n, RCX)
+	b := GP32()
+	MOVL(U32(1), b)
+	SHLL(CL, b)
+	DECL(b)
+	k := K()
+	KMOVW(b, k)
+	return k
+}
+
+// widen loads 16 (or, under k, fewer) 16-bit values at m into v as float32.
+func widen(f16 bool, m Mem, k Op, v VecVirtual) {
+	switch {
+	case f16 && k == nil:
+		VCVTPH2PS(m, v)
+	case f16:
+		VCVTPH2PS_Z(m, k, v)
+	case k == nil:
+		VPMOVZXWD(m, v)
+		VPSLLD(U8(16), v, v)
+	default:
+		VPMOVZXWD_Z(m, k, v)
+		VPSLLD(U8(16), v, v)
+	}
+}
+
+// genAdd emits add<F> (dst += widen(src)), addScaled<F> (dst += widen(src)*s)
+// or widen<F> (dst = widen(src)).
+func genAdd(f16, scaled, set bool) {
+	name, sig, ref := "add"+fname(f16), "func(dst []float32, src []uint16)", "addGeneric"
+	switch {
+	case scaled:
+		name, sig, ref = "addScaled"+fname(f16), "func(dst []float32, src []uint16, s float32)", "addScaledGeneric"
+	case set:
+		name, ref = "widen"+fname(f16), "widenGeneric"
+	}
+	name += "AVX512"
+	TEXT(name, NOSPLIT, sig)
+	Doc(fmt.Sprintf("%s is %s for %s in AVX-512; len(src) must be len(dst).", name, ref, fname(f16)))
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	var s VecVirtual
+	if scaled {
+		p, err := Param("s").Resolve()
+		if err != nil {
+			panic(err)
+		}
+		s = ZMM()
+		VBROADCASTSS(p.Addr, s)
+	}
+	body := func(k Op) {
+		v := ZMM()
+		widen(f16, src, k, v)
+		if !set {
+			d := ZMM()
+			if k == nil {
+				VMOVUPS(dst, d)
+			} else {
+				VMOVUPS_Z(dst, k, d)
+			}
+			if scaled {
+				VMULPS(s, v, v) // v = src*s
+				VADDPS(d, v, v) // v = v+dst
+			} else {
+				VADDPS(v, d, v) // v = dst+src
+			}
+		}
+		if k == nil {
+			VMOVUPS(v, dst)
+		} else {
+			VMOVUPS(v, k, dst)
+		}
+	}
+	loop(name, n, dst, src, 4, 2, body)
+}
+
+// loop runs body over full vectors, then once under a mask for the tail.
+func loop(name string, n Register, a, b Mem, sa, sb int, body func(k Op)) {
+	label := func(l string) string { return name + "_" + l }
+	Label(label("loop"))
+	CMPQ(n, U32(lanes))
+	JB(LabelRef(label("tail")))
+	body(nil)
+	ADDQ(U32(sa*lanes), a.Base)
+	ADDQ(U32(sb*lanes), b.Base)
+	SUBQ(U32(lanes), n)
+	JMP(LabelRef(label("loop")))
+	Label(label("tail"))
+	TESTQ(n, n)
+	JZ(LabelRef(label("done")))
+	body(mask(n))
+	Label(label("done"))
+	VZEROUPPER()
+	RET()
+}
+
+// genNarrow emits narrow<F>: dst = round-to-nearest-even(src).
+func genNarrow(f16 bool) {
+	name := "narrow" + fname(f16) + "AVX512"
+	TEXT(name, NOSPLIT, "func(dst []uint16, src []float32)")
+	Doc(fmt.Sprintf("%s is narrowGeneric for %s in AVX-512; len(src) must be len(dst).", name, fname(f16)))
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	var one, bias, abs, inf, quiet VecVirtual
+	if !f16 {
+		c := func(x uint32) VecVirtual {
+			r, z := GP32(), ZMM()
+			MOVL(U32(x), r)
+			VPBROADCASTD(r, z)
+			return z
+		}
+		one, bias, abs, inf, quiet = c(1), c(0x7fff), c(0x7fffffff), c(0x7f800000), c(0x40)
+	}
+	body := func(k Op) {
+		x := ZMM()
+		if k == nil {
+			VMOVUPS(src, x)
+		} else {
+			VMOVUPS_Z(src, k, x)
+		}
+		if f16 {
+			if k == nil {
+				VCVTPS2PH(U8(0), x, dst)
+			} else {
+				VCVTPS2PH(U8(0), x, k, dst)
+			}
+			return
+		}
+		t, a, q := ZMM(), ZMM(), ZMM()
+		VPSRLD(U8(16), x, t)
+		VPANDD(one, t, t)    // the kept part's low bit
+		VPADDD(bias, t, t)   // + 0x7fff
+		VPADDD(x, t, t)      // + x: carries exactly when rounding up
+		VPSRLD(U8(16), t, t) // the rounded bfloat16
+		VPANDD(abs, x, a)
+		nan := K()
+		VPCMPUD(U8(6), inf, a, nan) // |x| > Inf as unsigned: NaN
+		VPSRLD(U8(16), x, q)
+		VPORD(quiet, q, q) // the NaN with its quiet bit set
+		VMOVDQA32(q, nan, t)
+		if k == nil {
+			VPMOVDW(t, dst)
+		} else {
+			VPMOVDW(t, k, dst)
+		}
+	}
+	loop(name, n, dst, src, 2, 4, body)
+}
