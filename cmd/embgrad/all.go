@@ -31,7 +31,7 @@ func all(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	fmt.Fprintln(stderr, "[1/2] verifying every built-in kernel")
-	if _, failed := verifyAll(stdout, cfg, registry.Kernels(), registry.Tied(), registry.Sparse()...); failed > 0 {
+	if _, failed := verifyAll(stdout, cfg, registry.Kernels(), registry.Tied(), registry.Sparse(), registry.Half()...); failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed; not benchmarking broken kernels", failed)
 	}
 	o := benchrun.Quick()

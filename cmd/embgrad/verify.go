@@ -76,10 +76,16 @@ func verify(stdout, stderr io.Writer, args []string) error {
 			sparse = append(sparse, k)
 		}
 	}
-	if len(kernels)+len(tied)+len(sparse) == 0 {
+	var half []registry.HalfKernel
+	for _, k := range registry.Half() {
+		if re.MatchString(k.Name()) {
+			half = append(half, k)
+		}
+	}
+	if len(kernels)+len(tied)+len(sparse)+len(half) == 0 {
 		return &exitError{2, fmt.Errorf("verify: no kernel matches %q", *match)}
 	}
-	_, failed := verifyAll(stdout, cfg, kernels, tied, sparse...)
+	_, failed := verifyAll(stdout, cfg, kernels, tied, sparse, half...)
 	if failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed (seed %d; rerun with -seed %d)", failed, cfg.Seed, cfg.Seed)
 	}
@@ -88,7 +94,7 @@ func verify(stdout, stderr io.Writer, args []string) error {
 
 // verifyAll checks the oracle, runs both suites over the kernels, prints the
 // table and the failures, and returns the number of checks run and failed.
-func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []embgrad.TiedKernel, sparse ...embgrad.SparseKernel) (ran, failed int) {
+func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []embgrad.TiedKernel, sparse []embgrad.SparseKernel, half ...registry.HalfKernel) (ran, failed int) {
 	fmt.Fprintf(w, "embgrad verify: seed %d, short=%v\n", cfg.Seed, cfg.Short)
 	if err := gradcheck.CheckOracle(cfg); err != nil {
 		fmt.Fprintf(w, "oracle finite-difference checks: FAIL\n%v\n", err)
@@ -132,6 +138,11 @@ func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []e
 	// Sparse kernels likewise run the sparse checks only.
 	for _, k := range sparse {
 		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.SparseChecks(k), "property": property.SparseChecks(k)})
+	}
+	// 16-bit kernels run the checks of both 16-bit forms.
+	for _, k := range half {
+		g := append(gradcheck.HalfChecks(k), gradcheck.Half16Checks(k)...)
+		add(k.Name(), map[string][]suite.Check{"gradcheck": g, "property": property.HalfChecks(k)})
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
