@@ -20,6 +20,8 @@ const (
 	Backward = "BenchmarkBackward"
 	Tied     = "BenchmarkTied"
 	Memory   = "BenchmarkMemory"
+	// Backward16 is the 16-bit family (bench/half_test.go).
+	Backward16 = "BenchmarkBackward16"
 )
 
 // Keys of the names, in the order they appear.
@@ -35,6 +37,8 @@ const (
 	KeyOp      = "op"
 	KeySize    = "size"
 	KeyThreads = "threads"
+	KeyDType   = "dtype" // gradOut's type: bf16, f16, f32
+	KeyDst     = "dst"   // dst's type: f32, or 16 (gradOut's format)
 )
 
 // Key order per family.
@@ -42,6 +46,8 @@ var (
 	BackwardKeys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyWorkers}
 	TiedKeys     = []string{KeyImpl, KeyV, KeyD, KeyT}
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
+	// Backward16Keys: the leading keys of BenchmarkBackward, then dtype and dst.
+	Backward16Keys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyDType, KeyDst}
 )
 
 // Flags of the benchmark binary (besides go test's own).
