@@ -137,8 +137,9 @@ func (h *Half16Result) ok(k int, got uint16) bool {
 	if math.IsInf(g, 0) && !math.IsNaN(want) && !math.IsInf(want, 0) && mag <= math.MaxFloat32 {
 		// A finite exact sum may round to ±Inf only from the overflow
 		// threshold on: the largest finite value plus the rounding allowance.
+		// The float32 sum lies within the float32 bound of want.
 		lim := Max16(h.Format) + h.Ulps*Ulp16(h.Format, Max16(h.Format))
-		return math.Signbit(g) == math.Signbit(want) && math.Abs(want)+b >= lim
+		return math.Signbit(g) == math.Signbit(want) && math.Abs(want)+r.Bound(k) >= lim
 	}
 	return withinBound(float32(g), want, b, mag)
 }

@@ -94,7 +94,8 @@ func genAdd(f16, scaled, set bool) {
 		s = ZMM()
 		VBROADCASTSS(p.Addr, s)
 	}
-	body := func(k Op) {
+	body := func(k Op, u int) {
+		dst, src := dst.Offset(4*lanes*u), src.Offset(2*lanes*u)
 		v := ZMM()
 		widen(f16, src, k, v)
 		if !set {
@@ -120,13 +121,28 @@ func genAdd(f16, scaled, set bool) {
 	loop(name, n, dst, src, 4, 2, body)
 }
 
-// loop runs body over full vectors, then once under a mask for the tail.
-func loop(name string, n Register, a, b Mem, sa, sb int, body func(k Op)) {
+// unroll is how many vectors the main loop handles per iteration.
+const unroll = 4
+
+// loop runs body over blocks of unroll vectors, then single vectors, then
+// once under a mask for the tail; body(k, u) handles the vector u places
+// after the pointers (k: the tail's mask, or nil).
+func loop(name string, n Register, a, b Mem, sa, sb int, body func(k Op, u int)) {
 	label := func(l string) string { return name + "_" + l }
+	Label(label("unrolled"))
+	CMPQ(n, U32(unroll*lanes))
+	JB(LabelRef(label("loop")))
+	for u := range unroll {
+		body(nil, u)
+	}
+	ADDQ(U32(unroll*sa*lanes), a.Base)
+	ADDQ(U32(unroll*sb*lanes), b.Base)
+	SUBQ(U32(unroll*lanes), n)
+	JMP(LabelRef(label("unrolled")))
 	Label(label("loop"))
 	CMPQ(n, U32(lanes))
 	JB(LabelRef(label("tail")))
-	body(nil)
+	body(nil, 0)
 	ADDQ(U32(sa*lanes), a.Base)
 	ADDQ(U32(sb*lanes), b.Base)
 	SUBQ(U32(lanes), n)
@@ -134,7 +150,7 @@ func loop(name string, n Register, a, b Mem, sa, sb int, body func(k Op)) {
 	Label(label("tail"))
 	TESTQ(n, n)
 	JZ(LabelRef(label("done")))
-	body(mask(n))
+	body(mask(n), 0)
 	Label(label("done"))
 	VZEROUPPER()
 	RET()
@@ -158,7 +174,8 @@ func genNarrow(f16 bool) {
 		}
 		one, bias, abs, inf, quiet = c(1), c(0x7fff), c(0x7fffffff), c(0x7f800000), c(0x40)
 	}
-	body := func(k Op) {
+	body := func(k Op, u int) {
+		dst, src := dst.Offset(2*lanes*u), src.Offset(4*lanes*u)
 		x := ZMM()
 		if k == nil {
 			VMOVUPS(src, x)
