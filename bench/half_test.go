@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"runtime/debug"
+	"syscall"
 	"testing"
 
 	"github.com/embgrad/embgrad"
@@ -65,14 +66,14 @@ func BenchmarkBackward16(b *testing.B) {
 			}
 			b.Run(name(f32.Name(), "f32", "f32"), func(b *testing.B) {
 				b.SetBytes(bytesPerOp16(s, U, false, false))
-				n := 0
+				n, cpu0 := 0, cpuNanos()
 				for b.Loop() {
 					if err := f32.Backward(dst, s.V, s.D, ids, g32, embgrad.Options{}); err != nil {
 						b.Fatal(err)
 					}
 					n++
 				}
-				b.ReportMetric(float64(n)*float64(s.N)/b.Elapsed().Seconds(), benchfile.TokensPerSec)
+				report16(b, n, s, cpu0)
 			})
 			for _, k := range registry.Half() {
 				for _, f := range []embgrad.Format{embgrad.BFloat16, embgrad.Float16} {
@@ -86,14 +87,14 @@ func BenchmarkBackward16(b *testing.B) {
 							in.validated[b.Name()] = true
 						}
 						b.SetBytes(bytesPerOp16(s, U, true, false))
-						n := 0
+						n, cpu0 := 0, cpuNanos()
 						for b.Loop() {
 							if err := k.BackwardHalf(dst, s.V, s.D, ids, g, opt); err != nil {
 								b.Fatal(err)
 							}
 							n++
 						}
-						b.ReportMetric(float64(n)*float64(s.N)/b.Elapsed().Seconds(), benchfile.TokensPerSec)
+						report16(b, n, s, cpu0)
 					})
 					b.Run(name(k.Name(), f.String(), "16"), func(b *testing.B) {
 						if *checkFlag && !in.validated[b.Name()] {
@@ -103,14 +104,14 @@ func BenchmarkBackward16(b *testing.B) {
 							in.validated[b.Name()] = true
 						}
 						b.SetBytes(bytesPerOp16(s, U, true, true))
-						n := 0
+						n, cpu0 := 0, cpuNanos()
 						for b.Loop() {
 							if err := k.BackwardHalf16(d16, s.V, s.D, ids, g, opt); err != nil {
 								b.Fatal(err)
 							}
 							n++
 						}
-						b.ReportMetric(float64(n)*float64(s.N)/b.Elapsed().Seconds(), benchfile.TokensPerSec)
+						report16(b, n, s, cpu0)
 					})
 				}
 			}
@@ -159,4 +160,22 @@ func validate16(c *distCase, k registry.HalfKernel, g []uint16, opt embgrad.Half
 		return fmt.Errorf("%s, dist=%s, %v into float32: %w", s, c.dist, opt.Format, err)
 	}
 	return nil
+}
+
+// cpuNanos is the process's user+system CPU time: on a shared machine the
+// wall time of a serial kernel includes waiting for a core, its CPU time
+// much less so.
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// report16 reports tokens/s and the CPU time per call (cpu-ns/op; the
+// process's, so GC is included) of n calls since cpu0.
+func report16(b *testing.B, n int, s Shape, cpu0 int64) {
+	b.ReportMetric(float64(n)*float64(s.N)/b.Elapsed().Seconds(), benchfile.TokensPerSec)
+	b.ReportMetric(float64(cpuNanos()-cpu0)/float64(n), "cpu-ns/op")
 }

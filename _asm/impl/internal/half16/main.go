@@ -184,7 +184,9 @@ func genNarrow(f16 bool) {
 		}
 		if f16 {
 			if k == nil {
-				VCVTPS2PH(U8(0), x, dst)
+				y := YMM() // register form, then a plain store: the memory form is slower
+				VCVTPS2PH(U8(0), x, y)
+				VMOVDQU(y, dst)
 			} else {
 				VCVTPS2PH(U8(0), x, k, dst)
 			}
@@ -203,7 +205,9 @@ func genNarrow(f16 bool) {
 		VPORD(quiet, q, q) // the NaN with its quiet bit set
 		VMOVDQA32(q, nan, t)
 		if k == nil {
-			VPMOVDW(t, dst)
+			y := YMM()
+			VPMOVDW(t, y)
+			VMOVDQU(y, dst)
 		} else {
 			VPMOVDW(t, k, dst)
 		}
