@@ -5,23 +5,34 @@
 // impl/half16loop.
 //
 // BackwardHalf adds each widened gradOut row straight into its float32 dst
-// row, in input order. BackwardHalf16 groups the positions by row with a
-// counting sort over a pooled V-entry slot table (input order kept within a
-// row), then for each distinct row widens dst's row into a D-float
-// accumulator that stays in L1, adds the row's terms and narrows once. It
-// is serial: the 16-bit form's traffic is a third of float32's, and one
-// core's conversion rate was not the limit in the measurements
-// (results/half/BENCH.md).
+// row, in input order, prefetching the table row two positions ahead.
+// BackwardHalf16 groups the positions by row with a counting sort over a
+// pooled V-entry slot table (input order kept within a row), then for each
+// distinct row widens dst's row into a D-float accumulator that stays in
+// L1, adds the row's terms (prefetching the gradOut rows, which it visits
+// out of memory order) and narrows once. Both are serial (one worker); see
+// results/half/BENCH.md for what was measured.
 package half16simd
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/half"
 	"github.com/embgrad/embgrad/impl/internal/half16"
 	"github.com/embgrad/embgrad/impl/internal/rowcount"
+	"github.com/embgrad/embgrad/impl/internal/vec"
 )
+
+// asFloats views a 16-bit row as the float32 words over the same bytes
+// (rounded down), for vec.Prefetch, which only reads addresses.
+func asFloats(x []uint16) []float32 {
+	if len(x) < 2 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x)/2)
+}
 
 // Kernel is the SIMD 16-bit kernel. The zero value is ready to use.
 type Kernel struct{}
@@ -58,6 +69,10 @@ func (Kernel) BackwardHalf(dst []float32, V, D int, ids []int32, gradOut []uint1
 	for i, id := range ids {
 		if opt.Skips(id) {
 			continue
+		}
+		if i+2 < len(ids) { // the table rows are scattered: ask for the one two positions on
+			next := int(ids[i+2])
+			vec.Prefetch(dst[next*D : (next+1)*D])
 		}
 		d, g := dst[int(id)*D:int(id+1)*D], gradOut[i*D:(i+1)*D]
 		if counts != nil {
@@ -135,18 +150,34 @@ func (Kernel) BackwardHalf16(dst []uint16, V, D int, ids []int32, gradOut []uint
 		s.acc = make([]float32, D)
 	}
 	acc, f := s.acc[:D], format(opt.Format)
+	// Rows of gradOut are visited in row order, not in memory order, so
+	// the hardware prefetcher cannot see the next one: each add asks for
+	// the gradOut row prefetchAhead positions later, and each row for the
+	// next dst row.
+	const prefetchAhead = 2
+	o := 0
 	for u, id := range s.rows {
 		s.slot[id] = 0
+		if u+1 < U {
+			next := int(s.rows[u+1])
+			vec.Prefetch(asFloats(dst[next*D : (next+1)*D]))
+		}
 		row := dst[int(id)*D : int(id+1)*D]
 		half16.Widen(f, acc, row)
 		ps := s.order[s.start[u]:s.start[u+1]]
+		sc := float32(1)
 		if opt.ScaleGradByFreq {
-			sc := 1 / float32(len(ps)) // as rowcount.Scale
-			for _, i := range ps {
-				half16.AddScaled(f, acc, gradOut[i*D:(i+1)*D], sc)
+			sc = 1 / float32(len(ps)) // as rowcount.Scale
+		}
+		for _, i := range ps {
+			if o+prefetchAhead < n {
+				p := s.order[o+prefetchAhead]
+				vec.Prefetch(asFloats(gradOut[p*D : (p+1)*D]))
 			}
-		} else {
-			for _, i := range ps {
+			o++
+			if opt.ScaleGradByFreq {
+				half16.AddScaled(f, acc, gradOut[i*D:(i+1)*D], sc)
+			} else {
 				half16.Add(f, acc, gradOut[i*D:(i+1)*D])
 			}
 		}
