@@ -3,10 +3,10 @@
 // narrowing a float32 row to 16 bits, rounding to nearest even.
 //
 // Every function has a pure-Go reference version (package half's
-// conversions), always compiled. On amd64 with AVX-512 (F and BW) the
-// exported functions run generated assembly instead (see _asm/ at the
-// repository root: VPMOVZXWD+VPSLLD and VCVTPH2PS to widen, VCVTPS2PH and
-// integer rounding to narrow); its results are bit-for-bit those of the
+// conversions), always compiled. On amd64 with AVX-512 (F and BW), or else
+// AVX2 with F16C, the exported functions run generated assembly instead
+// (see _asm/ at the repository root: VPMOVZXWD+VPSLLD and VCVTPH2PS to
+// widen, VCVTPS2PH and integer rounding to narrow); its results are bit-for-bit those of the
 // reference loops, which the tests check for every length 0..130, for every
 // 16-bit pattern widened and for narrowing over all float32 exponents, NaN
 // payloads included except after an add (as in impl/internal/vec) and
@@ -76,7 +76,7 @@ func choose(impls []impl, purego bool) impl {
 
 var active = choose(impls, vec.PureGo)
 
-// Active names the implementation in use ("avx512" or "generic").
+// Active names the implementation in use ("avx512", "avx2" or "generic").
 func Active() string { return active.name }
 
 func check(nd, ns int) {

@@ -316,6 +316,151 @@ narrowBF16AVX512_done:
 	VZEROUPPER
 	RET
 
+// func addBF16AVX2(dst []float32, src []uint16)
+// Requires: AVX, AVX2
+TEXT ·addBF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+addBF16AVX2_loop:
+	CMPQ      DX, $0x00000010
+	JB        addBF16AVX2_done
+	VPMOVZXWD (CX), Y0
+	VPSLLD    $0x10, Y0, Y0
+	VMOVUPS   (AX), Y1
+	VADDPS    Y0, Y1, Y0
+	VMOVUPS   Y0, (AX)
+	VPMOVZXWD 16(CX), Y0
+	VPSLLD    $0x10, Y0, Y0
+	VMOVUPS   32(AX), Y1
+	VADDPS    Y0, Y1, Y0
+	VMOVUPS   Y0, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000010, DX
+	JMP       addBF16AVX2_loop
+
+addBF16AVX2_done:
+	VZEROUPPER
+	RET
+
+// func addScaledBF16AVX2(dst []float32, src []uint16, s float32)
+// Requires: AVX, AVX2
+TEXT ·addScaledBF16AVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	VBROADCASTSS s+48(FP), Y0
+
+addScaledBF16AVX2_loop:
+	CMPQ      DX, $0x00000010
+	JB        addScaledBF16AVX2_done
+	VPMOVZXWD (CX), Y1
+	VPSLLD    $0x10, Y1, Y1
+	VMOVUPS   (AX), Y2
+	VMULPS    Y0, Y1, Y1
+	VADDPS    Y2, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	VPMOVZXWD 16(CX), Y1
+	VPSLLD    $0x10, Y1, Y1
+	VMOVUPS   32(AX), Y2
+	VMULPS    Y0, Y1, Y1
+	VADDPS    Y2, Y1, Y1
+	VMOVUPS   Y1, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000010, DX
+	JMP       addScaledBF16AVX2_loop
+
+addScaledBF16AVX2_done:
+	VZEROUPPER
+	RET
+
+// func widenBF16AVX2(dst []float32, src []uint16)
+// Requires: AVX, AVX2
+TEXT ·widenBF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+widenBF16AVX2_loop:
+	CMPQ      DX, $0x00000010
+	JB        widenBF16AVX2_done
+	VPMOVZXWD (CX), Y0
+	VPSLLD    $0x10, Y0, Y0
+	VMOVUPS   Y0, (AX)
+	VPMOVZXWD 16(CX), Y0
+	VPSLLD    $0x10, Y0, Y0
+	VMOVUPS   Y0, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000010, DX
+	JMP       widenBF16AVX2_loop
+
+widenBF16AVX2_done:
+	VZEROUPPER
+	RET
+
+// func narrowBF16AVX2(dst []uint16, src []float32)
+// Requires: AVX, AVX2, SSE2
+TEXT ·narrowBF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	MOVL         $0x00000001, BX
+	MOVD         BX, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00007fff, BX
+	MOVD         BX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x7fffffff, BX
+	MOVD         BX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x7f800000, BX
+	MOVD         BX, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x00000040, BX
+	MOVD         BX, X4
+	VPBROADCASTD X4, Y4
+
+narrowBF16AVX2_loop:
+	CMPQ      DX, $0x00000010
+	JB        narrowBF16AVX2_done
+	VMOVDQU   (CX), Y5
+	VPSRLD    $0x10, Y5, Y7
+	VPAND     Y0, Y7, Y7
+	VPADDD    Y1, Y7, Y7
+	VPADDD    Y5, Y7, Y7
+	VPSRLD    $0x10, Y7, Y7
+	VPAND     Y2, Y5, Y6
+	VPCMPGTD  Y3, Y6, Y6
+	VPSRLD    $0x10, Y5, Y5
+	VPOR      Y4, Y5, Y5
+	VPBLENDVB Y6, Y5, Y7, Y7
+	VMOVDQU   32(CX), Y5
+	VPSRLD    $0x10, Y5, Y8
+	VPAND     Y0, Y8, Y8
+	VPADDD    Y1, Y8, Y8
+	VPADDD    Y5, Y8, Y8
+	VPSRLD    $0x10, Y8, Y8
+	VPAND     Y2, Y5, Y6
+	VPCMPGTD  Y3, Y6, Y6
+	VPSRLD    $0x10, Y5, Y5
+	VPOR      Y4, Y5, Y5
+	VPBLENDVB Y6, Y5, Y8, Y8
+	VPACKUSDW Y8, Y7, Y5
+	VPERMQ    $0xd8, Y5, Y5
+	VMOVDQU   Y5, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, DX
+	JMP       narrowBF16AVX2_loop
+
+narrowBF16AVX2_done:
+	VZEROUPPER
+	RET
+
 // func addF16AVX512(dst []float32, src []uint16)
 // Requires: AVX, AVX512F
 TEXT ·addF16AVX512(SB), NOSPLIT, $0-48
@@ -537,5 +682,110 @@ narrowF16AVX512_tail:
 	VCVTPS2PH $0x00, Z0, K1, (AX)
 
 narrowF16AVX512_done:
+	VZEROUPPER
+	RET
+
+// func addF16AVX2(dst []float32, src []uint16)
+// Requires: AVX, F16C
+TEXT ·addF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+addF16AVX2_loop:
+	CMPQ      DX, $0x00000010
+	JB        addF16AVX2_done
+	VCVTPH2PS (CX), Y0
+	VMOVUPS   (AX), Y1
+	VADDPS    Y0, Y1, Y0
+	VMOVUPS   Y0, (AX)
+	VCVTPH2PS 16(CX), Y0
+	VMOVUPS   32(AX), Y1
+	VADDPS    Y0, Y1, Y0
+	VMOVUPS   Y0, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000010, DX
+	JMP       addF16AVX2_loop
+
+addF16AVX2_done:
+	VZEROUPPER
+	RET
+
+// func addScaledF16AVX2(dst []float32, src []uint16, s float32)
+// Requires: AVX, F16C
+TEXT ·addScaledF16AVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	VBROADCASTSS s+48(FP), Y0
+
+addScaledF16AVX2_loop:
+	CMPQ      DX, $0x00000010
+	JB        addScaledF16AVX2_done
+	VCVTPH2PS (CX), Y1
+	VMOVUPS   (AX), Y2
+	VMULPS    Y0, Y1, Y1
+	VADDPS    Y2, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	VCVTPH2PS 16(CX), Y1
+	VMOVUPS   32(AX), Y2
+	VMULPS    Y0, Y1, Y1
+	VADDPS    Y2, Y1, Y1
+	VMOVUPS   Y1, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000010, DX
+	JMP       addScaledF16AVX2_loop
+
+addScaledF16AVX2_done:
+	VZEROUPPER
+	RET
+
+// func widenF16AVX2(dst []float32, src []uint16)
+// Requires: AVX, F16C
+TEXT ·widenF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+widenF16AVX2_loop:
+	CMPQ      DX, $0x00000010
+	JB        widenF16AVX2_done
+	VCVTPH2PS (CX), Y0
+	VMOVUPS   Y0, (AX)
+	VCVTPH2PS 16(CX), Y0
+	VMOVUPS   Y0, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000010, DX
+	JMP       widenF16AVX2_loop
+
+widenF16AVX2_done:
+	VZEROUPPER
+	RET
+
+// func narrowF16AVX2(dst []uint16, src []float32)
+// Requires: AVX, F16C
+TEXT ·narrowF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+narrowF16AVX2_loop:
+	CMPQ      DX, $0x00000010
+	JB        narrowF16AVX2_done
+	VMOVUPS   (CX), Y0
+	VCVTPS2PH $0x00, Y0, X0
+	VMOVDQU   X0, (AX)
+	VMOVUPS   32(CX), Y0
+	VCVTPS2PH $0x00, Y0, X0
+	VMOVDQU   X0, 16(AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, DX
+	JMP       narrowF16AVX2_loop
+
+narrowF16AVX2_done:
 	VZEROUPPER
 	RET

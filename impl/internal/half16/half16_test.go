@@ -16,6 +16,19 @@ func sameNaN(a, b float32) bool {
 // (NaN anywhere equal, as for impl/internal/vec).
 func TestActiveMatchesGeneric(t *testing.T) {
 	t.Logf("active: %s", Active())
+	was := active
+	defer func() { active = was }()
+	for _, m := range impls {
+		if !m.ok {
+			t.Logf("%s: not supported here, not tested", m.name)
+			continue
+		}
+		active = m
+		t.Run(m.name, matchesGeneric)
+	}
+}
+
+func matchesGeneric(t *testing.T) {
 	all := make([]uint16, 1<<16)
 	for i := range all {
 		all[i] = uint16(i)

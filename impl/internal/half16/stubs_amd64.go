@@ -16,6 +16,18 @@ func widenBF16AVX512(dst []float32, src []uint16)
 // narrowBF16AVX512 is narrowGeneric for BF16 in AVX-512; len(src) must be len(dst).
 func narrowBF16AVX512(dst []uint16, src []float32)
 
+// addBF16AVX2 is addGeneric for BF16 in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).
+func addBF16AVX2(dst []float32, src []uint16)
+
+// addScaledBF16AVX2 is addScaledGeneric for BF16 in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).
+func addScaledBF16AVX2(dst []float32, src []uint16, s float32)
+
+// widenBF16AVX2 is widenGeneric for BF16 in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).
+func widenBF16AVX2(dst []float32, src []uint16)
+
+// narrowBF16AVX2 is narrowGeneric for BF16 in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).
+func narrowBF16AVX2(dst []uint16, src []float32)
+
 // addF16AVX512 is addGeneric for F16 in AVX-512; len(src) must be len(dst).
 func addF16AVX512(dst []float32, src []uint16)
 
@@ -27,3 +39,15 @@ func widenF16AVX512(dst []float32, src []uint16)
 
 // narrowF16AVX512 is narrowGeneric for F16 in AVX-512; len(src) must be len(dst).
 func narrowF16AVX512(dst []uint16, src []float32)
+
+// addF16AVX2 is addGeneric for F16 in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).
+func addF16AVX2(dst []float32, src []uint16)
+
+// addScaledF16AVX2 is addScaledGeneric for F16 in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).
+func addScaledF16AVX2(dst []float32, src []uint16, s float32)
+
+// widenF16AVX2 is widenGeneric for F16 in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).
+func widenF16AVX2(dst []float32, src []uint16)
+
+// narrowF16AVX2 is narrowGeneric for F16 in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).
+func narrowF16AVX2(dst []uint16, src []float32)

@@ -1,6 +1,7 @@
 // Command half16 generates impl/internal/half16's assembly: the 16-bit row
-// primitives in AVX-512 (ZMM, 16 lanes, masked tail by an opmask).
-// _asm/generate.sh runs it.
+// primitives in AVX-512 (ZMM, 16 lanes, masked tail by an opmask) and in
+// AVX2 with F16C (YMM, blocks of 16 elements; the caller finishes the last
+// len%16 in Go, AVX2 having no 16-bit masked loads). _asm/generate.sh runs it.
 //
 // Widening: bfloat16 by zero-extension and a 16-bit shift (VPMOVZXWD,
 // VPSLLD), float16 by VCVTPH2PS; both exact. Narrowing to float16 by
@@ -30,6 +31,10 @@ func main() {
 		genAdd(f16, true, false)
 		genAdd(f16, false, true)
 		genNarrow(f16)
+		for _, op := range []string{"add", "addScaled", "widen"} {
+			genAddAVX2(f16, op)
+		}
+		genNarrowAVX2(f16)
 	}
 	Generate()
 }
@@ -213,4 +218,121 @@ func genNarrow(f16 bool) {
 		}
 	}
 	loop(name, n, dst, src, 2, 4, body)
+}
+
+// genAddAVX2 emits <op><F>AVX2 over the first len(dst) &^ 15 elements.
+func genAddAVX2(f16 bool, op string) {
+	name := op + fname(f16) + "AVX2"
+	sig := "func(dst []float32, src []uint16)"
+	if op == "addScaled" {
+		sig = "func(dst []float32, src []uint16, s float32)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Doc(fmt.Sprintf("%s is %sGeneric for %s in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).", name, op, fname(f16)))
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	var s VecVirtual
+	if op == "addScaled" {
+		p, err := Param("s").Resolve()
+		if err != nil {
+			panic(err)
+		}
+		s = YMM()
+		VBROADCASTSS(p.Addr, s)
+	}
+	label := func(l string) string { return name + "_" + l }
+	Label(label("loop"))
+	CMPQ(n, U32(16))
+	JB(LabelRef(label("done")))
+	for u := range 2 {
+		d, m := dst.Offset(32*u), src.Offset(16*u)
+		v := YMM()
+		if f16 {
+			VCVTPH2PS(m, v)
+		} else {
+			VPMOVZXWD(m, v)
+			VPSLLD(U8(16), v, v)
+		}
+		switch op {
+		case "add":
+			x := YMM()
+			VMOVUPS(d, x)
+			VADDPS(v, x, v) // dst+src
+		case "addScaled":
+			x := YMM()
+			VMOVUPS(d, x)
+			VMULPS(s, v, v) // src*s
+			VADDPS(x, v, v) // +dst
+		}
+		VMOVUPS(v, d)
+	}
+	ADDQ(U32(64), dst.Base)
+	ADDQ(U32(32), src.Base)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(label("loop")))
+	Label(label("done"))
+	VZEROUPPER()
+	RET()
+}
+
+// genNarrowAVX2 emits narrow<F>AVX2 over the first len(dst) &^ 15 elements.
+func genNarrowAVX2(f16 bool) {
+	name := "narrow" + fname(f16) + "AVX2"
+	TEXT(name, NOSPLIT, "func(dst []uint16, src []float32)")
+	Doc(fmt.Sprintf("%s is narrowGeneric for %s in AVX2/F16C on the first len(dst)&^15 elements; len(src) must be len(dst).", name, fname(f16)))
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	var one, bias, abs, inf, quiet VecVirtual
+	if !f16 {
+		c := func(x uint32) VecVirtual {
+			r, y := GP32(), YMM()
+			MOVL(U32(x), r)
+			MOVD(r, y.AsX())
+			VPBROADCASTD(y.AsX(), y)
+			return y
+		}
+		one, bias, abs, inf, quiet = c(1), c(0x7fff), c(0x7fffffff), c(0x7f800000), c(0x40)
+	}
+	label := func(l string) string { return name + "_" + l }
+	Label(label("loop"))
+	CMPQ(n, U32(16))
+	JB(LabelRef(label("done")))
+	if f16 {
+		for u := range 2 {
+			x, h := YMM(), YMM()
+			VMOVUPS(src.Offset(32*u), x)
+			VCVTPS2PH(U8(0), x, h.AsX())
+			VMOVDQU(h.AsX(), dst.Offset(16*u))
+		}
+	} else {
+		var t [2]VecVirtual
+		for u := range 2 {
+			x, a, q, m := YMM(), YMM(), YMM(), YMM()
+			t[u] = YMM()
+			VMOVDQU(src.Offset(32*u), x)
+			VPSRLD(U8(16), x, t[u])
+			VPAND(one, t[u], t[u])
+			VPADDD(bias, t[u], t[u])
+			VPADDD(x, t[u], t[u])
+			VPSRLD(U8(16), t[u], t[u])
+			VPAND(abs, x, a)
+			VPCMPGTD(inf, a, m) // m = a > inf (signed; a ≥ 0): NaN
+			VPSRLD(U8(16), x, q)
+			VPOR(quiet, q, q)
+			VPBLENDVB(m, q, t[u], t[u]) // t = m ? q : t
+		}
+		p := YMM()
+		VPACKUSDW(t[1], t[0], p) // per 128-bit lane: t0's four words, then t1's
+		VPERMQ(U8(0xd8), p, p)   // qwords 0, 2, 1, 3: t0's eight words, then t1's
+		VMOVDQU(p, dst)
+	}
+	ADDQ(U32(32), dst.Base)
+	ADDQ(U32(64), src.Base)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(label("loop")))
+	Label(label("done"))
+	VZEROUPPER()
+	RET()
 }
