@@ -123,7 +123,7 @@ func disjoint[T int32 | float32](dst []float32, name string, in []T) error {
 
 // overlap reports whether a and b share memory (byte ranges, any element
 // types).
-func overlap[A, B int32 | float32](a []A, b []B) bool {
+func overlap[A, B int32 | float32 | uint16](a []A, b []B) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return false
 	}

@@ -23,6 +23,8 @@ const (
 	Step     = "BenchmarkStep"
 	Bag      = "BenchmarkBag"
 	Norm     = "BenchmarkNorm" // gradnorm: per-row norms, total norm, clipping
+	// Backward16 is the 16-bit family (bench/half_test.go).
+	Backward16 = "BenchmarkBackward16"
 )
 
 // Keys of the names, in the order they appear.
@@ -41,8 +43,9 @@ const (
 	KeyOptim   = "optim"
 	KeyB       = "B"       // bags
 	KeyL       = "L"       // ids per bag
-	KeyDst     = "dst"     // BenchmarkBag: accumulate or scratch (its mode key is the pooling)
+	KeyDst     = "dst"     // BenchmarkBag: accumulate or scratch (its mode key is the pooling); BenchmarkBackward16: dst's type, f32 or 16 (gradOut's format)
 	KeyWeights = "weights" // BenchmarkBag: none or random per-sample weights
+	KeyDType   = "dtype"   // gradOut's type: bf16, f16, f32
 )
 
 // Key order per family.
@@ -54,6 +57,8 @@ var (
 	BagKeys      = []string{KeyImpl, KeyV, KeyD, KeyB, KeyL, KeyDist, KeyMode, KeyDst, KeyWeights, KeyWorkers}
 	// NormKeys: op is rownorm, total or clip (see bench/norm_test.go).
 	NormKeys = []string{KeyImpl, KeyV, KeyD, KeyOp, KeyWorkers}
+	// Backward16Keys: the leading keys of BenchmarkBackward, then dtype and dst.
+	Backward16Keys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyDType, KeyDst}
 )
 
 // Flags of the benchmark binary (besides go test's own).

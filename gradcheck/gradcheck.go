@@ -40,7 +40,8 @@
 //
 // CheckOracle runs the kernel-independent checks of the oracle itself;
 // tied-embedding kernels have their own suite (TiedChecks, TestTied,
-// CheckTied).
+// CheckTied), and so have the 16-bit forms (HalfChecks, TestHalf for a
+// float32 dst; Half16Checks, TestHalf16 for a 16-bit dst).
 package gradcheck
 
 import (

@@ -34,6 +34,9 @@
 // the kernel and the case before running it (Config.Trace), so the last
 // line before such a crash names the case.
 //
+// The 16-bit forms have their own properties (HalfChecks, TestHalf), on
+// dyadic data that bfloat16 and float16 hold exactly.
+//
 // Authors who wrap a library that returns a fresh gradient: adding the
 // whole fresh table into dst adds +0 to rows no id names, which turns a −0
 // there into +0 and fails untouched-rows; add only the rows ids name.

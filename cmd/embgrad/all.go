@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/embgrad/embgrad/cmd/embgrad/internal/benchrun"
-	"github.com/embgrad/embgrad/impl/registry"
 	"github.com/embgrad/embgrad/internal/suite"
 )
 
@@ -32,7 +31,7 @@ func all(stdout, stderr io.Writer, args []string) error {
 	}
 	fmt.Fprintln(stderr, "[1/2] verifying every built-in kernel")
 	verifySteps = stepKernels(everyKernel) // every optimizer step too (verify_step.go)
-	if _, failed := verifyAll(stdout, cfg, registry.Kernels(), registry.Tied(), registry.Bag(), registry.Sparse()...); failed > 0 {
+	if _, failed := verifyAll(stdout, cfg, builtins()); failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed; not benchmarking broken kernels", failed)
 	}
 	o := benchrun.Quick()

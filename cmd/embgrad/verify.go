@@ -83,19 +83,46 @@ func verify(stdout, stderr io.Writer, args []string) error {
 			bags = append(bags, k)
 		}
 	}
-	if len(kernels)+len(tied)+len(sparse)+len(bags)+len(verifySteps) == 0 {
+	var half []registry.HalfKernel
+	for _, k := range registry.Half() {
+		if re.MatchString(k.Name()) {
+			half = append(half, k)
+		}
+	}
+	set := kernelSet{dense: kernels, tied: tied, sparse: sparse, bags: bags, half: half}
+	if set.empty() && len(verifySteps) == 0 {
 		return &exitError{2, fmt.Errorf("verify: no kernel matches %q", *match)}
 	}
-	_, failed := verifyAll(stdout, cfg, kernels, tied, bags, sparse...)
+	_, failed := verifyAll(stdout, cfg, set)
 	if failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed (seed %d; rerun with -seed %d)", failed, cfg.Seed, cfg.Seed)
 	}
 	return nil
 }
 
+// kernelSet is what verifyAll runs: the kernels of each form (optimizer
+// steps come through verifySteps).
+type kernelSet struct {
+	dense  []embgrad.Kernel
+	tied   []embgrad.TiedKernel
+	sparse []embgrad.SparseKernel
+	bags   []embgrad.BagKernel
+	half   []registry.HalfKernel
+}
+
+func (s kernelSet) empty() bool {
+	return len(s.dense)+len(s.tied)+len(s.sparse)+len(s.bags)+len(s.half) == 0
+}
+
+// builtins is every registered kernel of every form.
+func builtins() kernelSet {
+	return kernelSet{dense: registry.Kernels(), tied: registry.Tied(), sparse: registry.Sparse(), bags: registry.Bag(), half: registry.Half()}
+}
+
 // verifyAll checks the oracle, runs both suites over the kernels, prints the
 // table and the failures, and returns the number of checks run and failed.
-func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []embgrad.TiedKernel, bags []embgrad.BagKernel, sparse ...embgrad.SparseKernel) (ran, failed int) {
+func verifyAll(w io.Writer, cfg suite.Config, set kernelSet) (ran, failed int) {
+	kernels, tied, sparse, bags, half := set.dense, set.tied, set.sparse, set.bags, set.half
 	fmt.Fprintf(w, "embgrad verify: seed %d, short=%v\n", cfg.Seed, cfg.Short)
 	if err := gradcheck.CheckOracle(cfg); err != nil {
 		fmt.Fprintf(w, "oracle finite-difference checks: FAIL\n%v\n", err)
@@ -154,6 +181,12 @@ func verifyAll(w io.Writer, cfg suite.Config, kernels []embgrad.Kernel, tied []e
 	// Bag kernels likewise run the bag checks only.
 	for _, k := range bags {
 		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.BagChecks(k), "property": property.BagChecks(k)})
+	}
+
+	// 16-bit kernels run the checks of both 16-bit forms.
+	for _, k := range half {
+		g := append(gradcheck.HalfChecks(k), gradcheck.Half16Checks(k)...)
+		add(k.Name(), map[string][]suite.Check{"gradcheck": g, "property": property.HalfChecks(k)})
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -21,7 +21,7 @@ func TestVerifyTable(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	ran, failed := verifyAll(&out, cfg, []embgrad.Kernel{loop.Kernel{}, faulty}, nil, nil)
+	ran, failed := verifyAll(&out, cfg, kernelSet{dense: []embgrad.Kernel{loop.Kernel{}, faulty}})
 	if ran == 0 || failed == 0 || failed == ran {
 		t.Fatalf("ran %d, failed %d: want the faulty kernel, and only it, to fail:\n%s", ran, failed, out.String())
 	}

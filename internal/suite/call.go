@@ -18,6 +18,10 @@ const (
 	GuardLen  = 16
 	guardBits = 0x7fa05afe
 	guardID   = -0x5afe
+	// guard16 is the band of a 16-bit buffer: a float16 signalling NaN
+	// (a bfloat16 near 1.8e37), a pattern no correct rounding produces
+	// from the data suites use.
+	guard16 = 0x7d5a
 )
 
 // A Buf is one buffer of a guarded call: a copy of the caller's data as a
@@ -31,9 +35,11 @@ type Buf struct {
 	f32  []float32 // the allocation, when float32
 	i32  []int32   // the allocation, when int32
 	f64  []float64 // the allocation, when float64 (norms, see Out64)
+	u16  []uint16  // the allocation, when 16-bit (bfloat16 or float16 bits)
 	fwas []float32
 	iwas []int32
 	dwas []float64
+	uwas []uint16
 	lo   int // the window is [lo, lo+n) of the allocation
 	n    int
 	// view is set on a buffer that lives in another's memory (an
@@ -62,6 +68,31 @@ func OutIDs(name string, x []int32) *Buf {
 	b := InIDs(name, x)
 	b.out = true
 	return b
+}
+
+// Out16 returns a 16-bit output buffer holding a copy of x.
+func Out16(name string, x []uint16) *Buf {
+	b := In16(name, x)
+	b.out = true
+	return b
+}
+
+// In16 returns a read-only 16-bit input buffer holding a copy of x.
+func In16(name string, x []uint16) *Buf {
+	buf := make([]uint16, len(x)+2*GuardLen)
+	for k := range buf {
+		buf[k] = guard16
+	}
+	copy(buf[GuardLen:], x)
+	return &Buf{name: name, u16: buf, uwas: slices.Clone(buf), lo: GuardLen, n: len(x)}
+}
+
+// U16 is the 16-bit window the kernel gets.
+func (b *Buf) U16() []uint16 {
+	if b.u16 == nil {
+		return nil
+	}
+	return b.u16[b.lo : b.lo+b.n]
 }
 
 func float(name string, x []float32, out bool) *Buf {
@@ -195,6 +226,11 @@ func check(bufs []*Buf) error {
 				return &Violation{StrayWrite, fmt.Sprintf("wrote %v outside %s, at %s[%d] (len(%s) = %d)", x, b.name, b.name, k-b.lo, b.name, b.n)}
 			}
 		}
+		for k, x := range b.u16 {
+			if (k < b.lo || k >= b.lo+b.n) && x != b.uwas[k] {
+				return &Violation{StrayWrite, fmt.Sprintf("wrote %#04x outside %s, at %s[%d] (len(%s) = %d)", x, b.name, b.name, k-b.lo, b.name, b.n)}
+			}
+		}
 	}
 	for _, b := range bufs {
 		if b.view || b.out {
@@ -203,6 +239,11 @@ func check(bufs []*Buf) error {
 		if b.f32 != nil {
 			if k := FirstDiff(b.f32, b.fwas); k >= 0 {
 				return &Violation{ChangedInput, fmt.Sprintf("modified %s: %s[%d] (len %d) was %v, now %v", b.name, b.name, k-b.lo, b.n, b.fwas[k], b.f32[k])}
+			}
+		}
+		for k := range b.u16 {
+			if b.u16[k] != b.uwas[k] {
+				return &Violation{ChangedInput, fmt.Sprintf("modified %s: %s[%d] (len %d) was %#04x, now %#04x", b.name, b.name, k-b.lo, b.n, b.uwas[k], b.u16[k])}
 			}
 		}
 		for k := range b.i32 {
@@ -273,4 +314,22 @@ func Sparse(k embgrad.SparseKernel, rows []int32, values []float32, V, D int, id
 		return err
 	}, r, v, in, g)
 	return r.I32(), v.F32(), u, err
+}
+
+// Half calls k.BackwardHalf through Call on guarded copies of dst, ids and
+// gradOut and returns dst after the call (also when k failed) and k's
+// error or the violation.
+func Half(k embgrad.HalfKernel, dst []float32, V, D int, ids []int32, gradOut []uint16, opt embgrad.HalfOptions) ([]float32, error) {
+	out, g, in := Out("dst", dst), In16("gradOut", gradOut), InIDs("ids", ids)
+	err := Call(func() error { return k.BackwardHalf(out.F32(), V, D, in.I32(), g.U16(), opt) }, out, g, in)
+	return out.F32(), err
+}
+
+// Half16 calls k.BackwardHalf16 through Call on guarded copies of dst, ids
+// and gradOut and returns dst after the call (also when k failed) and k's
+// error or the violation.
+func Half16(k embgrad.Half16Kernel, dst []uint16, V, D int, ids []int32, gradOut []uint16, opt embgrad.HalfOptions) ([]uint16, error) {
+	out, g, in := Out16("dst", dst), In16("gradOut", gradOut), InIDs("ids", ids)
+	err := Call(func() error { return k.BackwardHalf16(out.U16(), V, D, in.I32(), g.U16(), opt) }, out, g, in)
+	return out.U16(), err
 }

@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package half16
+
+var impls = []impl{generic}
