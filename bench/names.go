@@ -20,6 +20,7 @@ const (
 	Backward = "BenchmarkBackward"
 	Tied     = "BenchmarkTied"
 	Memory   = "BenchmarkMemory"
+	Sparse   = "BenchmarkSparse"
 )
 
 // Keys of the names, in the order they appear.
@@ -42,12 +43,16 @@ var (
 	BackwardKeys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyWorkers}
 	TiedKeys     = []string{KeyImpl, KeyV, KeyD, KeyT}
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
+	SparseKeys   = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyWorkers}
 )
 
 // Flags of the benchmark binary (besides go test's own).
 const (
 	FlagShapes = "embgrad.shapes" // bench.SelectShapes syntax
 	FlagCheck  = "embgrad.check"  // check outputs against the oracle before timing
+	// FlagSparseShapes selects BenchmarkSparse's shapes (SelectSparseShapes);
+	// empty: the ones FlagShapes names.
+	FlagSparseShapes = "embgrad.sparseshapes"
 )
 
 // Sub names the sub-benchmark of a family from its values, one per key in
