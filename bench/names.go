@@ -25,6 +25,7 @@ const (
 	Norm     = "BenchmarkNorm" // gradnorm: per-row norms, total norm, clipping
 	// Backward16 is the 16-bit family (bench/half_test.go).
 	Backward16 = "BenchmarkBackward16"
+	Sparse     = "BenchmarkSparse"
 )
 
 // Keys of the names, in the order they appear.
@@ -59,12 +60,16 @@ var (
 	NormKeys = []string{KeyImpl, KeyV, KeyD, KeyOp, KeyWorkers}
 	// Backward16Keys: the leading keys of BenchmarkBackward, then dtype and dst.
 	Backward16Keys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyDType, KeyDst}
+	SparseKeys     = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyWorkers}
 )
 
 // Flags of the benchmark binary (besides go test's own).
 const (
 	FlagShapes = "embgrad.shapes" // bench.SelectShapes syntax
 	FlagCheck  = "embgrad.check"  // check outputs against the oracle before timing
+	// FlagSparseShapes selects BenchmarkSparse's shapes (SelectSparseShapes);
+	// empty: the ones FlagShapes names.
+	FlagSparseShapes = "embgrad.sparseshapes"
 )
 
 // Sub names the sub-benchmark of a family from its values, one per key in

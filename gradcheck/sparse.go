@@ -29,7 +29,8 @@ import (
 //   - sparse/invalid-input: bad ids, lengths, padding, MaxV, too-small
 //     buffers and outputs sharing memory with an input or each other give
 //     an error wrapping embgrad.ErrInvalidInput, U = 0 and unchanged memory;
-//   - sparse/repeat: the same call twice gives the same bits.
+//   - sparse/repeat: the same call twice gives the same bits, and an
+//     embgrad.SparseParallel kernel the same bits at 1, 2, 3 and 8 workers.
 func SparseChecks(k embgrad.SparseKernel) []NamedCheck {
 	sp := func(name string, f func(embgrad.SparseKernel, Config, *report)) NamedCheck {
 		return suite.NewCheck(name, k.Name(), func(cfg Config, r *report) { f(k, cfg, r) })
@@ -181,6 +182,17 @@ func sparseRepeat(k embgrad.SparseKernel, cfg Config, r *report) {
 			}
 			if !slices.Equal(r1, r2) || suite.FirstDiff(v1, v2) >= 0 {
 				return errors.New("two identical calls gave different bits")
+			}
+			if p, ok := k.(embgrad.SparseParallel); ok {
+				for _, n := range []int{1, 2, 3, 8} {
+					rn, vn, err := sparseRun(p.WithSparseWorkers(n), c, 0)
+					if err != nil {
+						return fmt.Errorf("%d workers: %w", n, err)
+					}
+					if !slices.Equal(rn, r1) || suite.FirstDiff(vn, v1) >= 0 {
+						return fmt.Errorf("%d workers gave different bits than the kernel as given", n)
+					}
+				}
 			}
 			return nil
 		})
