@@ -20,6 +20,8 @@ const (
 	Backward = "BenchmarkBackward"
 	Tied     = "BenchmarkTied"
 	Memory   = "BenchmarkMemory"
+
+	TiedWorkers = "BenchmarkTiedWorkers"
 )
 
 // Keys of the names, in the order they appear.
@@ -42,12 +44,15 @@ var (
 	BackwardKeys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyWorkers}
 	TiedKeys     = []string{KeyImpl, KeyV, KeyD, KeyT}
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
+
+	TiedWorkersKeys = []string{KeyImpl, KeyV, KeyD, KeyT, KeyWorkers}
 )
 
 // Flags of the benchmark binary (besides go test's own).
 const (
 	FlagShapes = "embgrad.shapes" // bench.SelectShapes syntax
 	FlagCheck  = "embgrad.check"  // check outputs against the oracle before timing
+	FlagHog    = "embgrad.hog"    // CPU-hog child processes beside the benchmarks
 )
 
 // Sub names the sub-benchmark of a family from its values, one per key in

@@ -243,3 +243,47 @@ func BenchmarkWake(b *testing.B) {
 		})
 	}
 }
+
+// TestRunParksForSlowPart makes a part run by one goroutine outlast the
+// caller's spin while another goroutine holds the other part (the two meet
+// before either returns, so they run on different goroutines), so that
+// whenever the caller holds the quick part it parks. It checks that Run
+// still returns only once both parts have finished, each once, over many
+// loops — the park and wake handshake must lose no token and leave none
+// behind — and that the caller did park.
+func TestRunParksForSlowPart(t *testing.T) {
+	contended.Store(0)
+	for _, n := range []int{2, 3} {
+		tm := Start(n)
+		for loop := range 20 {
+			var counts [2]atomic.Int32
+			var finished atomic.Int64
+			var met sync.WaitGroup
+			met.Add(2)
+			tm.Run(2, func(p int) {
+				met.Done()
+				met.Wait()
+				if p == 1 {
+					time.Sleep(3 * maxWait)
+				}
+				counts[p].Add(1)
+				finished.Add(1)
+			})
+			if got := finished.Load(); got != 2 {
+				t.Fatalf("n=%d loop %d: Run returned after %d of 2 parts", n, loop, got)
+			}
+			for p := range counts {
+				if c := counts[p].Load(); c != 1 {
+					t.Fatalf("n=%d loop %d: part %d ran %d times", n, loop, p, c)
+				}
+			}
+			if len(tm.wake) != 0 {
+				t.Fatalf("n=%d loop %d: a wake token was left behind", n, loop)
+			}
+		}
+		tm.Stop()
+	}
+	if contended.Load() == 0 {
+		t.Error("the caller never parked, though a helper held a slow part in about half the loops")
+	}
+}
