@@ -22,6 +22,7 @@ const (
 	Memory   = "BenchmarkMemory"
 
 	TiedWorkers = "BenchmarkTiedWorkers"
+	Peak        = "BenchmarkPeak"
 )
 
 // Keys of the names, in the order they appear.
@@ -37,6 +38,7 @@ const (
 	KeyOp      = "op"
 	KeySize    = "size"
 	KeyThreads = "threads"
+	KeyISA     = "isa"
 )
 
 // Key order per family.
@@ -46,6 +48,7 @@ var (
 	MemoryKeys   = []string{KeyOp, KeySize, KeyThreads}
 
 	TiedWorkersKeys = []string{KeyImpl, KeyV, KeyD, KeyT, KeyWorkers}
+	PeakKeys        = []string{KeyISA, KeyThreads}
 )
 
 // Flags of the benchmark binary (besides go test's own).
