@@ -143,6 +143,7 @@ load than the kernel.
 	}
 	if len(d.others.cells) > 0 {
 		d.writeOthers(w)
+		d.writePeak(w)
 	}
 	return svgs, nil
 }
