@@ -56,6 +56,8 @@ const (
 	FlagShapes = "embgrad.shapes" // bench.SelectShapes syntax
 	FlagCheck  = "embgrad.check"  // check outputs against the oracle before timing
 	FlagHog    = "embgrad.hog"    // CPU-hog child processes beside the benchmarks
+	// FlagSlowdown is the test-only slowdown knob of gate calibration.
+	FlagSlowdown = "embgrad.slowdown"
 )
 
 // Sub names the sub-benchmark of a family from its values, one per key in

@@ -19,7 +19,11 @@
 // of spinning on: its CPU is what the helper needs to finish. A Run that had
 // to park also stops idle helpers from spinning for a while (backoff), so
 // that on a machine with no free CPU they sleep rather than take time
-// slices from the caller. BenchmarkBackward and BenchmarkTiedWorkers run
+// slices from the caller. And a Run held much longer than its parts take
+// (a helper lost its CPU mid-part, and on an oversubscribed machine the
+// caller's freed CPU may go to another program) makes the next teams the
+// caller alone for a spell that doubles while it keeps happening
+// (serialUntil): then a call costs what one worker costs, not a time slice. BenchmarkBackward and BenchmarkTiedWorkers run
 // beside a CPU hog with -embgrad.hog=1 (bench) to show the effect.
 //
 // Which goroutine runs which part never changes what a part computes: the
@@ -151,10 +155,12 @@ var (
 )
 
 // Start returns a team of at most n goroutines, the caller's among them,
-// and sets its helpers running. n < 1 counts as 1.
+// and sets its helpers running. n < 1 counts as 1. Shortly after a Run was
+// held hostage by a descheduled helper, the team is the caller alone (see
+// serialUntil).
 func Start(n int) *Team {
 	t := new(Team)
-	if n <= 1 {
+	if n <= 1 || serial() {
 		return t
 	}
 	want := n - 1
@@ -209,18 +215,22 @@ func (t *Team) Run(parts int, f func(p int)) {
 	start := time.Now()
 	ran := j.work()
 	if j.done.Load() == j.parts {
+		recovered()
 		return
 	}
 	// A helper is finishing a part. Spin about as long as a part takes
 	// (the caller's own mean, within [minWait, maxWait]): a running
 	// helper finishes within that; one that takes longer is most likely
 	// descheduled, and needs this CPU.
-	wait := maxWait
+	mean := maxWait
 	if ran > 0 {
-		wait = min(max(time.Since(start)/time.Duration(ran), minWait), maxWait)
+		mean = time.Since(start) / time.Duration(ran)
 	}
-	for t0 := time.Now(); time.Since(t0) < wait; {
+	wait := min(max(mean, minWait), maxWait)
+	t0 := time.Now()
+	for time.Since(t0) < wait {
 		if j.done.Load() == j.parts {
+			recovered()
 			return
 		}
 		runtime.Gosched()
@@ -230,11 +240,51 @@ func (t *Team) Run(parts int, f func(p int)) {
 	// has goroutines. Helpers stop spinning for a while (see spin).
 	contended.Store(time.Now().Add(backoff).UnixNano())
 	j.waiting.Store(true)
-	if j.done.Load() == j.parts && j.waiting.Swap(false) {
-		return // finished before it saw waiting: no token was sent
+	if j.done.Load() != j.parts || !j.waiting.Swap(false) {
+		<-j.wake // else it finished before it saw waiting: no token was sent
 	}
-	<-j.wake
+	if time.Since(t0) > max(2*mean, hostageMin) {
+		hostage()
+	} else {
+		recovered()
+	}
 }
+
+// A Run whose caller waited more than hostageMin, and more than two of its
+// own parts' mean time, for a helper to finish its part was held hostage: a
+// helper lost its CPU in the middle of a part and got it back only later —
+// on a machine with more runnable threads than CPUs, that is the OS's time
+// slice, milliseconds, and parking the caller does not help, since the
+// freed CPU may go to another program. Then Start gives teams no helpers
+// (the caller alone runs every part, at one worker's speed, with the same
+// results) until serialUntil, for serialFor: from minSerial, doubled at
+// each hostage in a row up to maxSerial, and back to minSerial after a Run
+// with helpers that was not held. A call with helpers now and then probes
+// whether CPUs are free again, so a long quiet spell costs at most one slow
+// call per maxSerial.
+var serialUntil, serialFor atomic.Int64
+
+const (
+	hostageMin = 200 * time.Microsecond
+	minSerial  = 10 * time.Millisecond
+	maxSerial  = time.Second
+)
+
+func hostage() {
+	d := time.Duration(serialFor.Load())
+	d = min(max(2*d, minSerial), maxSerial)
+	serialFor.Store(int64(d))
+	serialUntil.Store(time.Now().Add(d).UnixNano())
+}
+
+func recovered() {
+	if serialFor.Load() != 0 {
+		serialFor.Store(0)
+	}
+}
+
+// serial reports whether Start gives no helpers now.
+func serial() bool { return time.Now().UnixNano() < serialUntil.Load() }
 
 // contended is the time (Unix ns) until which helpers do not spin, set
 // whenever a Run had to park its caller. A spinning helper on a machine

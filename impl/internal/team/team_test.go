@@ -253,7 +253,9 @@ func BenchmarkWake(b *testing.B) {
 // behind — and that the caller did park.
 func TestRunParksForSlowPart(t *testing.T) {
 	contended.Store(0)
+	defer serialUntil.Store(0)
 	for _, n := range []int{2, 3} {
+		serialUntil.Store(0)
 		tm := Start(n)
 		for loop := range 20 {
 			var counts [2]atomic.Int32
@@ -264,7 +266,7 @@ func TestRunParksForSlowPart(t *testing.T) {
 				met.Done()
 				met.Wait()
 				if p == 1 {
-					time.Sleep(3 * maxWait)
+					time.Sleep(hostageMin + time.Millisecond)
 				}
 				counts[p].Add(1)
 				finished.Add(1)
@@ -285,5 +287,21 @@ func TestRunParksForSlowPart(t *testing.T) {
 	}
 	if contended.Load() == 0 {
 		t.Error("the caller never parked, though a helper held a slow part in about half the loops")
+	}
+	// A helper held the caller for over a millisecond: Start now gives no
+	// helpers, until serialUntil.
+	if !serial() {
+		t.Error("no serial spell after Runs held hostage for a millisecond")
+	}
+	if tm := Start(2); len(tm.helpers) != 0 {
+		t.Errorf("Start(2) during a serial spell: %d helpers, want 0", len(tm.helpers))
+	} else {
+		tm.Stop()
+	}
+	serialUntil.Store(0)
+	if tm := Start(2); len(tm.helpers) != 1 {
+		t.Errorf("Start(2) after the serial spell: %d helpers, want 1", len(tm.helpers))
+	} else {
+		tm.Stop()
 	}
 }
