@@ -22,7 +22,7 @@ for r in $(seq "$rounds"); do
 			f="$out/$(basename "$bin")-hog$hog.txt"
 			echo "loadavg: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$f"
 			"$bin" -test.run '^$' -embgrad.check=false -embgrad.hog=$hog \
-				-test.bench '^BenchmarkBackward$/^impl=sharded$/^V=50257$/./^N=8192$/^dist=zipf$/^mode=(accumulate|scratch)$' \
+				-test.bench '^BenchmarkBackward$/^impl=sharded$/^V=50257$/./^N=8192$/^dist=zipf$/^mode=(accumulate|scratch)$|^BenchmarkMemory$/^op=copy$' \
 				-test.count 1 -test.benchtime 100ms | grep -v '^PASS' >>"$f"
 			"$bin" -test.run '^$' -embgrad.hog=$hog -test.bench '^BenchmarkTiedWorkers$' \
 				-test.count 1 -test.benchtime 3x | grep -v '^PASS' >>"$f"

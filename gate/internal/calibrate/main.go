@@ -113,8 +113,13 @@ func run(w io.Writer, args []string) error {
 				}
 			}
 		}
-		rate := func(k int) string { return fmt.Sprintf("%d/%d = %.0f %%", k, *draws, 100*float64(k)/float64(*draws)) }
-		fmt.Fprintf(w, "| %g %% | %s | %s | %s |\n", pct, rate(hits[0]), rate(hits[1]), rate(hits[2]))
+		rate := func(k int) string {
+			if k > 0 && !rerun {
+				return "–"
+			}
+			return fmt.Sprintf("%d/%d = %.1f %%", hits[k], *draws, 100*float64(hits[k])/float64(*draws))
+		}
+		fmt.Fprintf(w, "| %g %% | %s | %s | %s |\n", pct, rate(0), rate(1), rate(2))
 	}
 	return nil
 }
@@ -176,13 +181,18 @@ func compare(old, new [][]*benchfmt.Result, slow float64, target *regexp.Regexp,
 				}
 				r = r.Clone()
 				if side == 1 && slow > 0 && target.MatchString(full) {
+					// benchfmt's writer prints OrigValue where the unit
+					// was tidied (ns/op, MB/s), Value elsewhere: scale both.
 					for i, v := range r.Values {
+						f := 1.0
 						switch {
 						case v.Unit == "sec/op":
-							r.Values[i].Value *= 1 + slow
+							f = 1 + slow
 						case strings.HasSuffix(v.Unit, "/s"):
-							r.Values[i].Value /= 1 + slow
+							f = 1 / (1 + slow)
 						}
+						r.Values[i].Value *= f
+						r.Values[i].OrigValue *= f
 					}
 				}
 				if err := bw.Write(r); err != nil {
