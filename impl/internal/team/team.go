@@ -23,7 +23,11 @@
 // (a helper lost its CPU mid-part, and on an oversubscribed machine the
 // caller's freed CPU may go to another program) makes the next teams the
 // caller alone for a spell that doubles while it keeps happening
-// (serialUntil): then a call costs what one worker costs, not a time slice. BenchmarkBackward and BenchmarkTiedWorkers run
+// (serialUntil): then a call costs what one worker costs, not a time slice.
+// So does a Run of a millisecond or more during which the process got
+// little more than one CPU (its CPU clock, on Linux): on a saturated
+// machine a process's share can be fixed (the kernel's autogroups), and a
+// helper then adds overhead but no CPU. BenchmarkBackward and BenchmarkTiedWorkers run
 // beside a CPU hog with -embgrad.hog=1 (bench) to show the effect.
 //
 // Which goroutine runs which part never changes what a part computes: the
@@ -204,6 +208,37 @@ func (t *Team) Run(parts int, f func(p int)) {
 		}
 		return
 	}
+	cpu0 := processCPU()
+	start := time.Now()
+	held := t.run(parts, f, start)
+	wall := time.Since(start)
+	switch {
+	case held:
+		hostage()
+	case wall >= minCPUCheck && cpu0 >= 0 &&
+		float64(processCPU()-cpu0) < (1+cpuGain*float64(min(len(t.helpers), runtime.GOMAXPROCS(0)-1)))*float64(wall):
+		// The team's goroutines got little more than one CPU between
+		// them: on a saturated machine (where a process's share is
+		// fixed, e.g. by the kernel's autogroups) a helper adds no CPU,
+		// only overhead. Run alone for a spell, as after a hostage.
+		hostage()
+	default:
+		recovered()
+	}
+}
+
+// minCPUCheck is the shortest Run whose CPU time is judged (the process
+// CPU clock costs a system call), and cpuGain the least CPU, per helper,
+// that a Run must have gained over the caller alone: below
+// 1 + cpuGain·helpers CPUs on average (helpers counted up to
+// GOMAXPROCS − 1) the helpers did not pay.
+const (
+	minCPUCheck = time.Millisecond
+	cpuGain     = 0.25
+)
+
+// run is Run with helpers; it reports whether the caller was held hostage.
+func (t *Team) run(parts int, f func(p int), start time.Time) (held bool) {
 	if t.wake == nil {
 		t.wake = make(chan struct{}, 1)
 	}
@@ -212,11 +247,9 @@ func (t *Team) Run(parts int, f func(p int)) {
 	for _, h := range t.helpers {
 		h.unpark()
 	}
-	start := time.Now()
 	ran := j.work()
 	if j.done.Load() == j.parts {
-		recovered()
-		return
+		return false
 	}
 	// A helper is finishing a part. Spin about as long as a part takes
 	// (the caller's own mean, within [minWait, maxWait]): a running
@@ -230,8 +263,7 @@ func (t *Team) Run(parts int, f func(p int)) {
 	t0 := time.Now()
 	for time.Since(t0) < wait {
 		if j.done.Load() == j.parts {
-			recovered()
-			return
+			return false
 		}
 		runtime.Gosched()
 	}
@@ -243,11 +275,7 @@ func (t *Team) Run(parts int, f func(p int)) {
 	if j.done.Load() != j.parts || !j.waiting.Swap(false) {
 		<-j.wake // else it finished before it saw waiting: no token was sent
 	}
-	if time.Since(t0) > max(2*mean, hostageMin) {
-		hostage()
-	} else {
-		recovered()
-	}
+	return time.Since(t0) > max(2*mean, hostageMin)
 }
 
 // A Run whose caller waited more than hostageMin, and more than two of its

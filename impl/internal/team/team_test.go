@@ -305,3 +305,39 @@ func TestRunParksForSlowPart(t *testing.T) {
 		tm.Stop()
 	}
 }
+
+// TestRunWithoutCPUGoesSerial: a Run of over a millisecond during which the
+// process gained no CPU over one goroutine's (the process CPU clock faked
+// to stand still) starts a serial spell; one that used two CPUs does not.
+func TestRunWithoutCPUGoesSerial(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS ≥ 2")
+	}
+	saved := processCPU
+	defer func() { processCPU = saved; serialUntil.Store(0); serialFor.Store(0) }()
+	busy := func(int) {
+		for t0 := time.Now(); time.Since(t0) < 400*time.Microsecond; {
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		cpu    func() time.Duration
+		serial bool
+	}{
+		{"no CPU gained", func() time.Duration { return 0 }, true},
+		{"two CPUs", func() time.Duration { return 2 * time.Since(time.Unix(0, 0)) }, false},
+	} {
+		processCPU = c.cpu
+		serialUntil.Store(0)
+		serialFor.Store(0)
+		tm := Start(2)
+		if len(tm.helpers) != 1 {
+			t.Fatalf("%s: Start(2) gave %d helpers", c.name, len(tm.helpers))
+		}
+		tm.Run(6, busy)
+		tm.Stop()
+		if serial() != c.serial {
+			t.Errorf("%s: serial spell %v, want %v", c.name, serial(), c.serial)
+		}
+	}
+}
