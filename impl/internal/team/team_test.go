@@ -168,7 +168,11 @@ func TestSpinFromEnv(t *testing.T) {
 
 // waitForHelpers waits until Start can give a team k helpers: Start leaves
 // out a helper that has not yet taken its previous team.
+//
+// It also ends any serial spell (serialUntil), which an earlier test on a
+// loaded machine may have started: the callers need a team with helpers.
 func waitForHelpers(tb testing.TB, k int) {
+	noSerial()
 	for start := time.Now(); ; time.Sleep(time.Millisecond) {
 		mu.Lock()
 		free := maxHelpers - helpers
@@ -236,6 +240,7 @@ func BenchmarkWake(b *testing.B) {
 					b.StartTimer()
 				}
 				var arrived atomic.Int64
+				noSerial() // the parts need two goroutines
 				tm := Start(2)
 				tm.Run(2, func(int) { barrier(&arrived) })
 				tm.Stop()
@@ -340,4 +345,10 @@ func TestRunWithoutCPUGoesSerial(t *testing.T) {
 			t.Errorf("%s: serial spell %v, want %v", c.name, serial(), c.serial)
 		}
 	}
+}
+
+// noSerial ends any serial spell, for tests whose parts need helpers.
+func noSerial() {
+	serialUntil.Store(0)
+	serialFor.Store(0)
 }
