@@ -148,6 +148,7 @@ load than the kernel.
 	svgs = append(svgs, sparse...)
 	if len(d.others.cells) > 0 {
 		d.writeOthers(w)
+		d.writePeak(w)
 	}
 	return svgs, nil
 }
