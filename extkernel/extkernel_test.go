@@ -131,3 +131,5 @@ func TestStartFails(t *testing.T) {
 		t.Fatalf("sleep: %v", err)
 	}
 }
+
+var lookup = extserve.Lookup
