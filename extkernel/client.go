@@ -82,6 +82,7 @@ type Process struct {
 	caps uint64
 
 	mu       sync.Mutex
+	stats    Stats
 	c        *child // nil when down
 	timeouts int
 	restarts int
@@ -113,6 +114,19 @@ func (p *Process) Name() string { return p.name }
 
 // Caps are the capabilities from the handshake (CapDense, …).
 func (p *Process) Caps() uint64 { return p.caps }
+
+// Stats counts a process's traffic.
+type Stats struct {
+	Calls          int   // calls answered or failed
+	Sent, Received int64 // frame bytes
+}
+
+// Stats returns the counts so far.
+func (p *Process) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
 
 // Close ends the process: its stdin is closed, and it is killed if it has
 // not exited within a second.
@@ -256,10 +270,13 @@ func (p *Process) call(t uint16, c *call, dst []float32) error {
 		}
 	}
 	ch := p.c
+	p.stats.Calls++
+	p.stats.Sent += int64(len(req))
 	rt, payload, err := ch.roundTrip(req, p.cfg.Timeout, uint32(min(maxFrame, 64+len(req)+(1<<16))))
 	var status uint32
 	var msg string
 	var out []float32
+	p.stats.Received += int64(HeaderLen + len(payload))
 	if err == nil {
 		if rt != TypeResult {
 			err = fmt.Errorf("reply of type %d, want Result (%d)", rt, TypeResult)

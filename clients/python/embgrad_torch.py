@@ -14,6 +14,9 @@ Kernels (--kernel):
   index-add       dst.index_add_(0, ids, grad_out * s): added into dst in place
                   (s: 1/count with scaling, padding positions dropped).
 
+--raw drops the adapter's validation (torch's own checks only; a torch
+error is reported as invalid input), to show what torch itself rejects.
+
 Both serve the tied form too, as the dense part followed by
 dst.addmm_(dZ.T, H) (torch's CPU matmul) when T > 0. Validation is the
 contract's (embgrad_kernel.validate) before any library call; the library
@@ -84,6 +87,21 @@ def tied_of(dense):
     return tied
 
 
+def raw(fn):
+    """fn without the contract's validation: torch's own checks only, any
+    torch error reported as invalid input (for --raw: what torch rejects)."""
+    def k(*args):
+        saved, saved_tied = ek.validate, ek.validate_tied
+        ek.validate = ek.validate_tied = lambda *a: None
+        try:
+            return fn(*args)
+        except (RuntimeError, IndexError, ValueError, TypeError) as e:
+            raise ek.InvalidInput("torch: %s: %s" % (type(e).__name__, str(e).splitlines()[0]))
+        finally:
+            ek.validate, ek.validate_tied = saved, saved_tied
+    return k
+
+
 KERNELS = {
     "dense-backward": ("torch-embedding-dense-backward", dense_backward),
     "dense-backward-whole": ("torch-embedding-dense-backward-whole", dense_backward_whole),
@@ -93,9 +111,13 @@ KERNELS = {
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", choices=sorted(KERNELS), default="dense-backward")
+    ap.add_argument("--raw", action="store_true", help="no contract validation: torch's own checks only")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
     name, fn = KERNELS[a.kernel]
-    ek.serve(name, dense=fn, tied=tied_of(fn))
+    dense, tied = fn, tied_of(fn)
+    if a.raw:
+        name, dense, tied = name + "-raw", raw(dense), raw(tied)
+    ek.serve(name, dense=dense, tied=tied)
