@@ -338,17 +338,28 @@ func (p *Process) restart() error {
 		p.downWhy = fmt.Sprintf("%d restarts", p.restarts)
 	}
 	if p.downWhy != "" {
-		return &suite.Violation{Kind: KindDown, Msg: fmt.Sprintf("kernel process %q is down after %s; not restarted", p.name, p.downWhy)}
+		return down(fmt.Sprintf("kernel process %q is down after %s; not restarted", p.name, p.downWhy))
 	}
 	p.restarts++
 	c, err := p.start()
 	if err != nil {
 		p.downWhy = "a failed restart"
-		return &suite.Violation{Kind: KindDown, Msg: err.Error()}
+		return down(err.Error())
 	}
 	p.c = c
 	return nil
 }
+
+// down is the failure of a call the process is no longer started for: a
+// *suite.Violation of KindDown that also wraps suite.ErrUnavailable.
+func down(msg string) error {
+	return &downError{&suite.Violation{Kind: KindDown, Msg: msg}}
+}
+
+type downError struct{ v *suite.Violation }
+
+func (e *downError) Error() string   { return e.v.Msg }
+func (e *downError) Unwrap() []error { return []error{e.v, suite.ErrUnavailable} }
 
 // kernelError is an error the kernel returned, with its message as sent.
 type kernelError struct {

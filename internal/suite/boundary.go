@@ -26,6 +26,11 @@ type Boundary interface {
 	Unobservable() (kinds []string, why string)
 }
 
+// ErrUnavailable is wrapped by the failure of a call that never reached
+// the kernel (a kernel process given up after failing too often): the case
+// is no counterexample, so ForAll does not shrink it.
+var ErrUnavailable = errors.New("kernel unavailable")
+
 // NotApplicable is the error a check's Run returns when the check cannot
 // observe what it is for on its kernel. Run records it as
 // Result.NotApplicable, not as a failure; a caller that runs a Check

@@ -93,7 +93,8 @@ func (f *Failure[C]) Unwrap() error { return f.Err }
 // case smaller) and returns a *Failure[C] with the shrunk counterexample, or
 // nil. Each check draws from its own stream, from the suite seed and its
 // name. Shrinking keeps only cases that fail the same way as the first
-// (see Class), so a counterexample is never traded for another bug's.
+// (see Class), so a counterexample is never traded for another bug's; a
+// first failure wrapping ErrUnavailable is not shrunk at all.
 func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, cond func(C) error) error {
 	cfg, err := cfg.Resolve()
 	if err != nil {
@@ -111,7 +112,10 @@ func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, co
 			return ""
 		case !found:
 			found, class = true, Class(err)
-		case Class(err) != class:
+			if errors.Is(err, ErrUnavailable) {
+				class = "" // no class: a smaller case would not be a smaller bug
+			}
+		case class == "" || Class(err) != class:
 			return "" // another failure: not a smaller case of this one
 		}
 		return err.Error()
