@@ -256,12 +256,12 @@ func (c *child) describe(err error) string {
 	}
 }
 
-// call sends one call and decodes the reply into dst. A failure of the
-// process is a *suite.Violation (KindTimeout, KindProcess, KindDown);
-// the kernel's own error keeps its message (wrapping
-// embgrad.ErrInvalidInput for StatusInvalidInput).
-func (p *Process) call(t uint16, c *call, dst []float32) error {
-	req := encodeCall(t, c)
+// exchange sends req and reads one frame of type want, which decode reads
+// (returning an error for a malformed one). A failure of the process is a
+// *suite.Violation (KindTimeout, KindProcess, KindDown), after which the
+// process is killed and, within Config's limits, restarted for the next
+// call.
+func (p *Process) exchange(req []byte, want uint16, decode func(*dec) error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.c == nil {
@@ -273,63 +273,115 @@ func (p *Process) call(t uint16, c *call, dst []float32) error {
 	p.stats.Calls++
 	p.stats.Sent += int64(len(req))
 	rt, payload, err := ch.roundTrip(req, p.cfg.Timeout, uint32(min(maxFrame, 64+len(req)+(1<<16))))
-	var status uint32
-	var msg string
-	var out []float32
 	p.stats.Received += int64(HeaderLen + len(payload))
 	if err == nil {
-		if rt != TypeResult {
-			err = fmt.Errorf("reply of type %d, want Result (%d)", rt, TypeResult)
+		if rt != want {
+			err = fmt.Errorf("reply of type %d, want %d", rt, want)
 		} else {
 			d := &dec{b: payload}
-			status = d.u32("status")
-			msg = d.str("message")
-			out = d.f32s("dst")
-			err = d.done()
-			if err == nil && status != StatusUnsupported && len(out) != len(dst) {
-				err = fmt.Errorf("reply's dst has %d elements, the call's %d", len(out), len(dst))
-			}
-			if err == nil && status > StatusUnsupported {
-				err = fmt.Errorf("unknown status %d", status)
+			if err = decode(d); err == nil {
+				err = d.done()
 			}
 		}
 	}
-	if err != nil {
-		kind := KindProcess
-		if errors.Is(err, errTimeout) {
-			kind = KindTimeout
-			p.timeouts++
-		}
-		what := ch.describe(err)
-		ch.kill()
-		p.c = nil
-		what = fmt.Sprintf("kernel process %q: %s", p.name, what)
-		if p.timeouts >= p.cfg.MaxTimeouts {
-			p.downWhy = fmt.Sprintf("%d time-out(s)", p.timeouts)
-		}
-		if p.downWhy == "" {
-			what += "; it is restarted for the next call"
-		} else {
-			what += "; not restarted (" + p.downWhy + ")"
-		}
-		return &suite.Violation{Kind: kind, Msg: what}
+	if err == nil {
+		return nil
 	}
+	kind := KindProcess
+	if errors.Is(err, errTimeout) {
+		kind = KindTimeout
+		p.timeouts++
+	}
+	what := ch.describe(err)
+	ch.kill()
+	p.c = nil
+	what = fmt.Sprintf("kernel process %q: %s", p.name, what)
+	if p.timeouts >= p.cfg.MaxTimeouts {
+		p.downWhy = fmt.Sprintf("%d time-out(s)", p.timeouts)
+	}
+	if p.downWhy == "" {
+		what += "; it is restarted for the next call"
+	} else {
+		what += "; not restarted (" + p.downWhy + ")"
+	}
+	return &suite.Violation{Kind: kind, Msg: what}
+}
+
+// status turns a reply's status into the call's error: nil, the kernel's
+// own error keeping its message (wrapping embgrad.ErrInvalidInput for
+// StatusInvalidInput), or a panic violation.
+func (p *Process) status(t uint16, status uint32, msg string) error {
 	switch status {
 	case StatusOK:
-		copy(dst, out)
 		return nil
 	case StatusInvalidInput:
-		copy(dst, out)
 		return &kernelError{msg: msg, invalid: true}
 	case StatusError:
-		copy(dst, out)
 		return &kernelError{msg: msg}
 	case StatusPanic:
-		copy(dst, out)
 		return &suite.Violation{Kind: suite.Panicked, Msg: msg}
 	default:
 		return fmt.Errorf("kernel process %q does not serve message type %d: %s", p.name, t, msg)
 	}
+}
+
+// call sends a dense or tied call and copies the dst of the reply into dst
+// (after a failed call too: it is the kernel's dst).
+func (p *Process) call(t uint16, c *call, dst []float32) error {
+	var status uint32
+	var msg string
+	err := p.exchange(encodeCall(t, c), TypeResult, func(d *dec) error {
+		status = d.u32("status")
+		msg = d.str("message")
+		out := d.f32s("dst")
+		switch {
+		case d.err != nil:
+			return d.err
+		case status > StatusUnsupported:
+			return fmt.Errorf("unknown status %d", status)
+		case status != StatusUnsupported && len(out) != len(dst):
+			return fmt.Errorf("reply's dst has %d elements, the call's %d", len(out), len(dst))
+		}
+		if status != StatusUnsupported {
+			copy(dst, out)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return p.status(t, status, msg)
+}
+
+// callSparse sends a sparse call and copies rows and values back.
+func (p *Process) callSparse(c *call) (int, error) {
+	var status uint32
+	var msg string
+	var u uint64
+	err := p.exchange(encodeCall(TypeSparse, c), TypeSparseResult, func(d *dec) error {
+		status = d.u32("status")
+		msg = d.str("message")
+		u = d.u64("U")
+		rows := d.i32s("rows")
+		values := d.f32s("values")
+		switch {
+		case d.err != nil:
+			return d.err
+		case status > StatusUnsupported:
+			return fmt.Errorf("unknown status %d", status)
+		case status == StatusUnsupported:
+			return nil
+		case len(rows) != len(c.Rows) || len(values) != len(c.Values):
+			return fmt.Errorf("reply's rows and values have %d and %d elements, the call's %d and %d", len(rows), len(values), len(c.Rows), len(c.Values))
+		}
+		copy(c.Rows, rows)
+		copy(c.Values, values)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(int64(u)), p.status(TypeSparse, status, msg)
 }
 
 // restart starts the process again unless it is down for good.

@@ -147,3 +147,26 @@ func (k tiedDenseParallel) WithTiedWorkers(n int) embgrad.TiedKernel {
 	k.d.workers = uint32(max(n, 1))
 	return k
 }
+
+// Sparse returns the process's sparse kernel, or nil (no CapSparse).
+func (p *Process) Sparse() embgrad.SparseKernel {
+	if p.caps&CapSparse == 0 {
+		return nil
+	}
+	return sparse{dense{p: p}}
+}
+
+// sparse is the sparse view (embgrad.SparseKernel).
+type sparse struct{ d dense }
+
+func (k sparse) Name() string                     { return k.d.Name() }
+func (k sparse) Nondeterministic() bool           { return k.d.Nondeterministic() }
+func (k sparse) Unobservable() ([]string, string) { return k.d.Unobservable() }
+
+// Sparse sends the call; rows and values are what the process left in
+// them, copied back.
+func (k sparse) Sparse(rows []int32, values []float32, V, D int, ids []int32, gradOut []float32, opt embgrad.Options) (int, error) {
+	f, pad := flags(opt)
+	return k.d.p.callSparse(&call{V: int64(V), D: int64(D), Flags: f, PaddingIdx: pad, Workers: k.d.workers,
+		Rows: rows, Values: values, IDs: ids, GradOut: gradOut})
+}

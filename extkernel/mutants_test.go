@@ -67,6 +67,7 @@ var notApplicable = map[string]bool{
 	"guard-bands": true, "read-only-inputs": true,
 	"invalid-dst-overlaps-gradout": true, "invalid-dst-overlaps-ids": true,
 	"tied/sinusoidal-table-unchanged": true, "tied/invalid-overlap": true,
+	"sparse/invalid-overlap": true,
 }
 
 func checkNA(t *testing.T, kernel string, rs []suite.Result) {
@@ -154,6 +155,39 @@ func TestMutantsAcrossBoundary(t *testing.T) {
 				checks func(embgrad.TiedKernel) []suite.Check
 			}{{"gradcheck", gradcheck.TiedChecks}, {"property", property.TiedChecks}} {
 				local, remote := suite.Run(su.checks(s.Tied), cfg), suite.Run(su.checks(k), cfg)
+				sameResults(t, su.name+" "+name, local, remote)
+				checkNA(t, name, remote)
+			}
+		})
+	}
+}
+
+// The same for the sparse form.
+func TestSparseMutantsAcrossBoundary(t *testing.T) {
+	cfg := suite.Config{Short: true}
+	var names []string
+	for _, k := range broken.FaultySparse() {
+		names = append(names, "broken-sparse/"+k.Name())
+	}
+	for _, k := range broken.ReorderedSparse() {
+		names = append(names, "reordered-sparse/"+k.Name())
+	}
+	if !all() {
+		names = names[:2]
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := lookup(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := serve(t, "-kernel "+name, extkernel.Config{}).Sparse()
+			for _, su := range []struct {
+				name   string
+				checks func(embgrad.SparseKernel) []suite.Check
+			}{{"gradcheck", gradcheck.SparseChecks}, {"property", property.SparseChecks}} {
+				local, remote := suite.Run(su.checks(s.Sparse), cfg), suite.Run(su.checks(k), cfg)
 				sameResults(t, su.name+" "+name, local, remote)
 				checkNA(t, name, remote)
 			}

@@ -19,6 +19,7 @@ type Served struct {
 	Name   string
 	Kernel embgrad.Kernel
 	Tied   embgrad.TiedKernel
+	Sparse embgrad.SparseKernel
 }
 
 // Caps are the capabilities s declares.
@@ -33,6 +34,12 @@ func (s Served) Caps() uint64 {
 			c |= CapParallel
 		}
 		if nd, ok := s.Kernel.(embgrad.Nondeterministic); ok && nd.Nondeterministic() {
+			c |= CapNondeterministic
+		}
+	}
+	if s.Sparse != nil {
+		c |= CapSparse
+		if nd, ok := s.Sparse.(embgrad.Nondeterministic); ok && nd.Nondeterministic() {
 			c |= CapNondeterministic
 		}
 	}
@@ -81,6 +88,12 @@ func Serve(r io.Reader, w io.Writer, s Served) error {
 			e.u64(s.Caps())
 			e.str(s.Name)
 			reply = e.finish()
+		case TypeSparse:
+			c, err := decodeCall(t, p)
+			if err != nil {
+				return fmt.Errorf("call of type %d: %v", t, err)
+			}
+			reply = s.answerSparse(c)
 		case TypeDense, TypeTied:
 			c, err := decodeCall(t, p)
 			if err != nil {
@@ -149,5 +162,46 @@ func (s Served) answer(t uint16, c *call) []byte {
 		return result(StatusInvalidInput, err.Error(), c.Dst)
 	default:
 		return result(StatusError, err.Error(), c.Dst)
+	}
+}
+
+func sparseResult(status uint32, msg string, u int, rows []int32, values []float32) []byte {
+	e := frame(TypeSparseResult, 32+len(msg)+4*(len(rows)+len(values)))
+	e.u32(status)
+	e.str(msg)
+	e.u64(uint64(u))
+	e.i32s(rows)
+	e.f32s(values)
+	return e.finish()
+}
+
+func (s Served) answerSparse(c *call) []byte {
+	if s.Sparse == nil {
+		return sparseResult(StatusUnsupported, fmt.Sprintf("%q serves no sparse calls", s.Name), 0, nil, nil)
+	}
+	V, D := int(c.V), int(c.D)
+	if int64(V) != c.V || int64(D) != c.D {
+		return sparseResult(StatusInvalidInput, fmt.Sprintf("%v: V = %d or D = %d does not fit an int here", embgrad.ErrInvalidInput, c.V, c.D), 0, c.Rows, c.Values)
+	}
+	opt := embgrad.Options{ScaleGradByFreq: c.Flags&FlagScale != 0}
+	if c.Flags&FlagPadding != 0 {
+		opt = opt.WithPadding(c.PaddingIdx)
+	}
+	var u int
+	err := suite.Protect(func() (err error) {
+		u, err = s.Sparse.Sparse(c.Rows, c.Values, V, D, c.IDs, c.GradOut, opt)
+		return err
+	})
+	// U goes back as the kernel returned it, wild or not: the suites judge it.
+	var v *suite.Violation
+	switch {
+	case err == nil:
+		return sparseResult(StatusOK, "", u, c.Rows, c.Values)
+	case errors.As(err, &v):
+		return sparseResult(StatusPanic, v.Msg, u, c.Rows, c.Values)
+	case errors.Is(err, embgrad.ErrInvalidInput):
+		return sparseResult(StatusInvalidInput, err.Error(), u, c.Rows, c.Values)
+	default:
+		return sparseResult(StatusError, err.Error(), u, c.Rows, c.Values)
 	}
 }

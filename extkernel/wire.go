@@ -23,18 +23,21 @@ const Magic = "EGRD"
 // little-endian.
 const HeaderLen = 12
 
-// Message types. Types 18–31 are reserved for the forms being added
-// (sparse, bag, 16-bit); a kernel answers a type it does not know with
+// Message types. Types 19–31 are reserved for the forms being added
+// (bag, 16-bit); a kernel answers a type it does not know with
 // StatusUnsupported.
 const (
 	TypeHello   = 1  // host → kernel: uint32 version
 	TypeWelcome = 2  // kernel → host: uint32 version, uint64 capabilities, string name
 	TypeDense   = 16 // host → kernel: a dense backward call
 	TypeTied    = 17 // host → kernel: a tied backward call
-	TypeSparse  = 18 // reserved
+	TypeSparse  = 18 // host → kernel: a sparse (coalesced) backward call
 	TypeBag     = 19 // reserved
 	TypeHalf    = 20 // reserved (16-bit gradOut or dst)
 	TypeResult  = 32 // kernel → host: status, message, dst after the call
+	// TypeSparseResult answers TypeSparse: status, message, uint64 U,
+	// rows and values after the call.
+	TypeSparseResult = 33
 )
 
 // Capabilities a kernel declares in its Welcome.
@@ -44,7 +47,8 @@ const (
 	CapTied             = 1 << 2 // answers TypeTied
 	CapParallel         = 1 << 3 // honours the workers field
 	CapNondeterministic = 1 << 4 // may sum in a different order run to run
-	// Bits 8–15 are reserved for the forms being added: sparse, bag, 16-bit.
+	CapSparse           = 1 << 8 // answers TypeSparse
+	// Bits 9–15 are reserved for the forms being added: bag, 16-bit.
 )
 
 // Flags of a call.
@@ -79,6 +83,8 @@ type call struct {
 	IDs        []int32
 	GradOut    []float32
 	H, DZ      []float32 // tied only
+	Rows       []int32   // sparse only: the rows output (sent as given)
+	Values     []float32 // sparse only: the values output
 }
 
 // enc appends little-endian values to a frame.
@@ -140,7 +146,7 @@ func i32bytes(x []int32) []byte {
 
 // encodeCall is the frame of a dense or tied call.
 func encodeCall(t uint16, c *call) []byte {
-	n := 4 * (len(c.Dst) + len(c.IDs) + len(c.GradOut) + len(c.H) + len(c.DZ))
+	n := 4 * (len(c.Dst) + len(c.IDs) + len(c.GradOut) + len(c.H) + len(c.DZ) + len(c.Rows) + len(c.Values))
 	e := frame(t, 80+n)
 	e.u64(uint64(c.V))
 	e.u64(uint64(c.D))
@@ -150,7 +156,12 @@ func encodeCall(t uint16, c *call) []byte {
 	e.u32(c.Flags)
 	e.u32(uint32(c.PaddingIdx))
 	e.u32(c.Workers)
-	e.f32s(c.Dst)
+	if t == TypeSparse {
+		e.i32s(c.Rows)
+		e.f32s(c.Values)
+	} else {
+		e.f32s(c.Dst)
+	}
 	e.i32s(c.IDs)
 	e.f32s(c.GradOut)
 	if t == TypeTied {
@@ -250,7 +261,12 @@ func decodeCall(t uint16, p []byte) (*call, error) {
 	c.Flags = d.u32("flags")
 	c.PaddingIdx = int32(d.u32("padding_idx"))
 	c.Workers = d.u32("workers")
-	c.Dst = d.f32s("dst")
+	if t == TypeSparse {
+		c.Rows = d.i32s("rows")
+		c.Values = d.f32s("values")
+	} else {
+		c.Dst = d.f32s("dst")
+	}
 	c.IDs = d.i32s("ids")
 	c.GradOut = d.f32s("gradOut")
 	if t == TypeTied {

@@ -39,6 +39,7 @@ func (e *external) given() bool { return len(e.exec)+len(e.lib) > 0 }
 func verifyExternal(stdout, stderr io.Writer, cfg suite.Config, e *external) error {
 	var kernels []embgrad.Kernel
 	var tied []embgrad.TiedKernel
+	var sparse []embgrad.SparseKernel
 	for _, line := range e.exec {
 		p, err := extkernel.Command(line, extkernel.Config{Timeout: *e.timeout, Stderr: stderr})
 		if err != nil {
@@ -51,6 +52,9 @@ func verifyExternal(stdout, stderr io.Writer, cfg suite.Config, e *external) err
 		}
 		if k := p.Tied(); k != nil {
 			tied = append(tied, k)
+		}
+		if k := p.Sparse(); k != nil {
+			sparse = append(sparse, k)
 		}
 	}
 	for _, path := range e.lib {
@@ -66,10 +70,10 @@ func verifyExternal(stdout, stderr io.Writer, cfg suite.Config, e *external) err
 			tied = append(tied, l.tied)
 		}
 	}
-	if len(kernels)+len(tied) == 0 {
+	if len(kernels)+len(tied)+len(sparse) == 0 {
 		return &exitError{2, fmt.Errorf("verify: the external kernels serve no form this embgrad knows")}
 	}
-	_, failed := verifyAll(stdout, cfg, kernels, tied)
+	_, failed := verifyAll(stdout, cfg, kernels, tied, sparse...)
 	if failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed (seed %d; rerun with -seed %d)", failed, cfg.Seed, cfg.Seed)
 	}
@@ -82,7 +86,7 @@ func capNames(c uint64) string {
 		bit  uint64
 		name string
 	}{{extkernel.CapDense, "dense"}, {extkernel.CapScratch, "scratch"}, {extkernel.CapTied, "tied"},
-		{extkernel.CapParallel, "parallel"}, {extkernel.CapNondeterministic, "nondeterministic"}} {
+		{extkernel.CapParallel, "parallel"}, {extkernel.CapNondeterministic, "nondeterministic"}, {extkernel.CapSparse, "sparse"}} {
 		if c&n.bit != 0 {
 			s = append(s, n.name)
 		}

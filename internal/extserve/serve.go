@@ -23,8 +23,8 @@ import (
 )
 
 // Lookup returns what is served under name: a registry kernel by its name
-// (dense, tied or both), or "broken/NAME", "broken-tied/NAME",
-// "reordered/NAME", "reordered-tied/NAME" for the kernels of
+// (dense, tied, sparse), or "broken/NAME", "broken-tied/NAME",
+// "broken-sparse/NAME" and "reordered/…" likewise for the kernels of
 // internal/broken. The kernel keeps its own Name, so that failures read
 // as they do in process.
 func Lookup(name string) (extkernel.Served, error) {
@@ -57,6 +57,17 @@ func table() map[string]extkernel.Served {
 			s.Kernel = d
 		}
 		t[k.Name()] = s
+	}
+	for _, k := range registry.Sparse() {
+		s := t[k.Name()]
+		s.Name, s.Sparse = k.Name(), k
+		t[k.Name()] = s
+	}
+	for _, k := range broken.FaultySparse() {
+		t["broken-sparse/"+k.Name()] = extkernel.Served{Name: k.Name(), Sparse: k}
+	}
+	for _, k := range broken.ReorderedSparse() {
+		t["reordered-sparse/"+k.Name()] = extkernel.Served{Name: k.Name(), Sparse: k}
 	}
 	for _, k := range broken.Faulty() {
 		t["broken/"+k.Name()] = extkernel.Served{Name: k.Name(), Kernel: k}
