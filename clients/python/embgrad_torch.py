@@ -70,7 +70,7 @@ def index_add(dst, V, D, ids, grad_out, opt):
     if not RAW and (N == 0 or D == 0):
         return
     keep, s = ek.scales(ids, opt)
-    if not keep.any():
+    if not RAW and not keep.any():
         return
     g = torch.from_numpy(np.array(grad_out)).view(N, D)[torch.from_numpy(keep)]
     if opt.scale:

@@ -51,3 +51,26 @@ func TestUnavailableNotShrunk(t *testing.T) {
 		t.Fatalf("%v: want the first case, unshrunk", err)
 	}
 }
+
+// A shrunk case rerun when the kernel is no longer reachable keeps the
+// error it failed with during shrinking.
+func TestShrunkThenUnavailable(t *testing.T) {
+	g := func(p *gopter.GenParameters) *gopter.GenResult {
+		return gopter.NewGenResult(size(50+p.Rng.Intn(50)), func(v any) gopter.Shrink {
+			n := v.(size)
+			return func() (any, bool) { n--; return n, n >= 10 }
+		})
+	}
+	calls := 0
+	err := ForAll(Config{Seed: 1}, "crash", "kernel", 20, g, func(n size) error {
+		calls++
+		if calls > 30 {
+			return fmt.Errorf("%w: process down", ErrUnavailable)
+		}
+		return &Violation{Kind: "process", Msg: fmt.Sprintf("crashed at %d", n)}
+	})
+	var f *Failure[size]
+	if !errors.As(err, &f) || errors.Is(f.Err, ErrUnavailable) || f.Err.Error() != fmt.Sprintf("crashed at %d", int(f.Case)) {
+		t.Fatalf("%v: want the crash of the shrunk case", err)
+	}
+}

@@ -132,7 +132,8 @@ func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, co
 	if f.Err == nil {
 		// Rerun the shrunk case to keep the error's type (a
 		// *reference.Mismatch, say); a flaky kernel may pass now.
-		if f.Err = cond(f.Case); f.Err == nil {
+		// (or it is no longer reachable: then what it said when it failed).
+		if f.Err = cond(f.Case); f.Err == nil || errors.Is(f.Err, ErrUnavailable) {
 			f.Err = errors.New(strings.Join(res.Labels, "; "))
 		}
 	}
