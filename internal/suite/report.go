@@ -103,7 +103,8 @@ func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, co
 	params := gopter.DefaultTestParametersWithSeed(int64(cfg.Seed ^ hash(check)))
 	params.MinSuccessfulTests = n
 	var class string
-	found := false
+	var first error
+	found, unavailable := false, false
 	res := prop.ForAll(func(c C) string {
 		cfg.trace(check, subject, c)
 		err := cond(c)
@@ -111,11 +112,12 @@ func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, co
 		case err == nil:
 			return ""
 		case !found:
-			found, class = true, Class(err)
-			if errors.Is(err, ErrUnavailable) {
-				class = "" // no class: a smaller case would not be a smaller bug
-			}
-		case class == "" || Class(err) != class:
+			found, class, first = true, Class(err), err
+			unavailable = errors.Is(err, ErrUnavailable)
+		case unavailable:
+			// Let gopter shrink at once (every case fails the same); the
+			// case first found is reported, unshrunk, below.
+		case Class(err) != class:
 			return "" // another failure: not a smaller case of this one
 		}
 		return err.Error()
@@ -129,6 +131,10 @@ func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, co
 	a := res.Args[0]
 	f := &Failure[C]{Subject: subject, Check: check, Case: a.Arg.(C), Orig: a.OrigArg.(C), Shrinks: a.Shrinks,
 		Err: res.Error, Seed: cfg.Seed, Short: cfg.Short, cfg: cfg}
+	if unavailable {
+		// The kernel never ran: no smaller case is a smaller bug.
+		f.Case, f.Shrinks, f.Err = f.Orig, 0, first
+	}
 	if f.Err == nil {
 		// Rerun the shrunk case to keep the error's type (a
 		// *reference.Mismatch, say); a flaky kernel may pass now.
