@@ -65,7 +65,9 @@ func TestCExample(t *testing.T) {
 	if l.Name() != "c-loop" || l.Kernel() == nil || l.Tied() == nil {
 		t.Fatalf("lib %q: dense %v tied %v", l.Name(), l.Kernel(), l.Tied())
 	}
-	cfg := suite.Config{Short: testing.Short()}
+	// Full sizes with EMBGRAD_EXTKERNEL_ALL=1 (.ci/run), short ones by
+	// default to keep go test fast.
+	cfg := suite.Config{Short: testing.Short() || os.Getenv("EMBGRAD_EXTKERNEL_ALL") != "1"}
 	for name, rs := range map[string][]suite.Result{
 		"gradcheck":      gradcheck.Run(l.Kernel(), cfg),
 		"property":       property.Run(l.Kernel(), cfg),
