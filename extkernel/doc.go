@@ -33,7 +33,7 @@
 // kernel from a shared library through the C ABI of include/embgrad.h
 // instead, where every check applies.
 //
-// Only the dense and tied forms are spoken so far; message types 18–31
-// and capability bits 8–15 are reserved for the sparse, bag and 16-bit
-// forms.
+// The dense, tied and sparse forms are spoken (Kernel, Tied, Sparse);
+// message types 19–31 and capability bits 9–15 are reserved for the bag
+// and 16-bit forms.
 package extkernel
