@@ -167,8 +167,17 @@ func verifyAll(w io.Writer, cfg suite.Config, set kernelSet) (ran, failed int) {
 			}
 		}
 	}
+	// Columns are grouped by form: one table per form, with the rows its
+	// kernels ran (DESIGN.md: "a table per form").
+	var forms []string
+	cols := map[string][]string{}
+	form := "dense"
 	add := func(name string, suites map[string][]suite.Check) {
 		names = append(names, name)
+		if _, ok := cols[form]; !ok {
+			forms = append(forms, form)
+		}
+		cols[form] = append(cols[form], name)
 		for _, sn := range []string{"gradcheck", "property"} {
 			record(name, sn, suite.Run(suites[sn], cfg))
 		}
@@ -184,47 +193,60 @@ func verifyAll(w io.Writer, cfg suite.Config, set kernelSet) (ran, failed int) {
 		}
 		return name
 	}
+	form = "tied"
 	for _, k := range tied {
 		add(uniq(k.Name(), "tied"), map[string][]suite.Check{"gradcheck": gradcheck.TiedChecks(k), "property": property.TiedChecks(k)})
 	}
 	// Sparse kernels likewise run the sparse checks only.
+	form = "sparse"
 	for _, k := range sparse {
 		add(uniq(k.Name(), "sparse"), map[string][]suite.Check{"gradcheck": gradcheck.SparseChecks(k), "property": property.SparseChecks(k)})
 	}
+	form = "optimizer step"
 	for _, k := range set.steps {
 		add(k.name, k.suites)
 	}
 
 	// Bag kernels likewise run the bag checks only.
+	form = "bag"
 	for _, k := range bags {
 		add(k.Name(), map[string][]suite.Check{"gradcheck": gradcheck.BagChecks(k), "property": property.BagChecks(k)})
 	}
 
 	// 16-bit kernels run the checks of both 16-bit forms.
+	form = "16-bit"
 	for _, k := range half {
 		g := append(gradcheck.HalfChecks(k), gradcheck.Half16Checks(k)...)
 		add(k.Name(), map[string][]suite.Check{"gradcheck": g, "property": property.HalfChecks(k)})
 	}
 
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "check\t%s\n", strings.Join(names, "\t"))
-	for _, row := range rows {
-		cells := make([]string, len(names))
-		for i, n := range names {
-			switch {
-			case !row.ran[n]:
-				cells[i] = "-"
-			case row.na[n] != "":
-				cells[i] = "n/a"
-			case row.errs[n] != nil:
-				cells[i] = "FAIL"
-			default:
-				cells[i] = "ok"
-			}
+	for _, f := range forms {
+		if len(forms) > 1 {
+			fmt.Fprintf(w, "\n%s form\n", f)
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", row.check, strings.Join(cells, "\t"))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "check\t%s\n", strings.Join(cols[f], "\t"))
+		for _, row := range rows {
+			if !slices.ContainsFunc(cols[f], func(n string) bool { return row.ran[n] }) {
+				continue
+			}
+			cells := make([]string, len(cols[f]))
+			for i, n := range cols[f] {
+				switch {
+				case !row.ran[n]:
+					cells[i] = "-"
+				case row.na[n] != "":
+					cells[i] = "n/a"
+				case row.errs[n] != nil:
+					cells[i] = "FAIL"
+				default:
+					cells[i] = "ok"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", row.check, strings.Join(cells, "\t"))
+		}
+		tw.Flush()
 	}
-	tw.Flush()
 	for _, row := range rows {
 		for _, n := range names {
 			if why := row.na[n]; why != "" {
