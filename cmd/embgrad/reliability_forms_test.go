@@ -702,6 +702,7 @@ func formRows(b *bytes.Buffer, row func(string, int, []string, []string)) {
 		}
 		row("renorm: "+c.name, 1, []string{msg}, faults)
 	}
+	entryRows(row)
 }
 
 // The snapshot verdict must catch a call that changes a state buffer or
@@ -723,5 +724,91 @@ func TestVerdictOfCatchesFaults(t *testing.T) {
 	}
 	if _, f := verdictOf(snap(d), func() error { return nil }); f != "no error" {
 		t.Errorf("accepting: fault %q", f)
+	}
+}
+
+// forwardCases are embgrad.BagForward's hostile inputs (out and maxIndices
+// are its outputs): V=5, D=3, three bags over six ids.
+var forwardCases = []struct {
+	name string
+	edit func(out *[]float32, mi *[]int32, E *[]float32, a *embgrad.BagArgs)
+}{
+	{"out one row short", func(out *[]float32, _ *[]int32, _ *[]float32, _ *embgrad.BagArgs) { *out = (*out)[:6] }},
+	{"E one element short", func(_ *[]float32, _ *[]int32, E *[]float32, _ *embgrad.BagArgs) { *E = (*E)[:14] }},
+	{"id = V", func(_ *[]float32, _ *[]int32, _ *[]float32, a *embgrad.BagArgs) { a.IDs[5] = 5 }},
+	{"decreasing offsets", func(_ *[]float32, _ *[]int32, _ *[]float32, a *embgrad.BagArgs) { a.Offsets = []int32{0, 4, 2} }},
+	{"include_last_offset, last < len(ids)", func(_ *[]float32, _ *[]int32, _ *[]float32, a *embgrad.BagArgs) {
+		a.Opt.IncludeLastOffset, a.Offsets = true, []int32{0, 2, 4, 5}
+	}},
+	{"max: nil maxIndices", func(_ *[]float32, mi *[]int32, _ *[]float32, a *embgrad.BagArgs) {
+		a.Opt.Mode, *mi = embgrad.BagMax, nil
+	}},
+	{"sum: maxIndices given", func(_ *[]float32, mi *[]int32, _ *[]float32, _ *embgrad.BagArgs) { *mi = make([]int32, 9) }},
+	{"weights in mean mode", func(_ *[]float32, _ *[]int32, _ *[]float32, a *embgrad.BagArgs) {
+		a.Opt.Mode, a.Weights = embgrad.BagMean, []float32{1, 2, 3, 4, 5, 6}
+	}},
+	{"out overlaps E", func(out *[]float32, _ *[]int32, E *[]float32, _ *embgrad.BagArgs) { *out = (*E)[:9] }},
+	{"maxIndices overlap ids", func(_ *[]float32, mi *[]int32, _ *[]float32, a *embgrad.BagArgs) {
+		a.Opt.Mode = embgrad.BagMax
+		a.IDs = append(a.IDs, make([]int32, 9)...)[:6]
+		*mi = a.IDs[:9]
+	}},
+	{"maxIndices overlap out", func(out *[]float32, mi *[]int32, _ *[]float32, a *embgrad.BagArgs) {
+		a.Opt.Mode = embgrad.BagMax
+		*mi = i32view(*out, 9)
+	}},
+	{"padding index = V", func(_ *[]float32, _ *[]int32, _ *[]float32, a *embgrad.BagArgs) { a.Opt.Options = a.Opt.WithPadding(5) }},
+}
+
+// densifyCases are embgrad.Densify's hostile inputs: V=4, D=3, rows {0, 2}.
+var densifyCases = []struct {
+	name string
+	edit func(dst *[]float32, V, D *int, rows *[]int32, values *[]float32, U *int)
+}{
+	{"rows descending", func(_ *[]float32, _, _ *int, rows *[]int32, _ *[]float32, _ *int) { *rows = []int32{2, 0} }},
+	{"row = V", func(_ *[]float32, _, _ *int, rows *[]int32, _ *[]float32, _ *int) { (*rows)[1] = 4 }},
+	{"U > len(rows)", func(_ *[]float32, _, _ *int, _ *[]int32, values *[]float32, U *int) {
+		*U, *values = 3, append(*values, 1, 2, 3)
+	}},
+	{"negative U", func(_ *[]float32, _, _ *int, _ *[]int32, _ *[]float32, U *int) { *U = -1 }},
+	{"values shorter than U·D", func(_ *[]float32, _, _ *int, _ *[]int32, values *[]float32, _ *int) { *values = (*values)[:5] }},
+	{"dst one element short", func(dst *[]float32, _, _ *int, _ *[]int32, _ *[]float32, _ *int) { *dst = (*dst)[:11] }},
+	{"dst overlaps values", func(dst *[]float32, _, _ *int, _ *[]int32, values *[]float32, _ *int) { *values = (*dst)[6:12] }},
+	{"V·D overflows int", func(_ *[]float32, V, D *int, _ *[]int32, _ *[]float32, _ *int) { *V, *D = 1<<31, 1<<33 }},
+}
+
+// entryRows adds the rows of BagForward and Densify, entry points that are
+// package functions rather than registered kernels.
+func entryRows(row func(string, int, []string, []string)) {
+	one := func(name, fn, msg, fault string) {
+		var faults []string
+		if fault != "" {
+			faults = []string{fn + ": " + fault}
+		}
+		row(name, 1, []string{msg}, faults)
+	}
+	for _, c := range forwardCases {
+		dst, _, a := bagBase()
+		out := make([]float32, 9)
+		for i := range out {
+			out[i] = 7
+		}
+		var mi []int32
+		E := dst // a valid table
+		c.edit(&out, &mi, &E, &a)
+		if a.Opt.Mode == embgrad.BagMax && mi == nil && c.name != "max: nil maxIndices" {
+			mi = make([]int32, 9)
+		}
+		msg, fault := verdictOf(snap(out, mi), func() error {
+			return embgrad.BagForward(out, mi, E, a.V, a.D, a.IDs, a.Offsets, a.Weights, a.Opt)
+		})
+		one("bag forward: "+c.name, "BagForward", msg, fault)
+	}
+	for _, c := range densifyCases {
+		dst, _, _ := dense(4, 3, 0)
+		V, D, rows, values, U := 4, 3, []int32{0, 2}, []float32{1, 2, 3, 4, 5, 6}, 2
+		c.edit(&dst, &V, &D, &rows, &values, &U)
+		msg, fault := verdictOf(snap(dst), func() error { return embgrad.Densify(dst, V, D, rows, values, U) })
+		one("densify: "+c.name, "Densify", msg, fault)
 	}
 }
