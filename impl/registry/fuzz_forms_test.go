@@ -110,9 +110,16 @@ func bigValues(n int, salt byte) []float32 {
 	return x
 }
 
+// reporter is what the checks report to: a *testing.T, or a recorder in
+// the self-tests.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
 // rejected requires a wrapped ErrInvalidInput (not a violation) and the
 // outputs bit for bit as they were.
-func rejected(t *testing.T, name string, err error, unchanged bool) {
+func rejected(t reporter, name string, err error, unchanged bool) {
 	t.Helper()
 	switch {
 	case err == nil:
@@ -223,9 +230,8 @@ func decodeBag(data []byte) (dst, dw []float32, a embgrad.BagArgs) {
 		// Invalid bags leave the indices zero: ValidateBag rejects the call
 		// on its own grounds.
 		_ = embgrad.BagForward(out, a.MaxIndices, a.E, a.V, a.D, a.IDs, a.Offsets, nil, a.Opt)
-		if a.Weights == nil {
-			a.E = nil
-		}
+		// E stays: the contract ignores it without weights, and a
+		// kernel must not read a gradient from it.
 	}
 	if flags&128 != 0 {
 		switch {
@@ -240,64 +246,78 @@ func decodeBag(data []byte) (dst, dw []float32, a embgrad.BagArgs) {
 	return dst, dw, a
 }
 
+// bagSeeds are FuzzBag's seed corpus (and its self-test's inputs).
+var bagSeeds = [][]byte{
+	{0, 4, 3, 5, 1, 2, 3, 2, 1, 3, 2},                     // sum, 5 ids in 2 bags
+	{1 | 4 | 8, 5, 9, 9, 1, 2, 3, 4, 5, 6, 1, 2, 3, 7, 4}, // mean, padding, scaled
+	{2 | 16, 6, 17, 12, 0, 1, 2, 3, 4, 5, 6, 7, 3, 4, 8},  // max, include_last_offset
+	{32, 4, 5, 6, 1, 2, 3, 4, 5, 6, 3, 2, 4},              // weighted
+	{64, 4, 3, 5, 1, 2, 3, 2, 1, 3, 2, 0, 1},              // a corrupted offset
+	{2 | 128, 4, 3, 5, 1, 2, 3, 2, 1, 3, 2, 0},            // a corrupted max index
+	{3, 4, 3, 5, 1, 2, 3, 2, 1, 3},                        // unknown mode
+	{0, 128, 0, 1, 0, 5, 30, 200, 100, 50, 1, 2, 3},       // sum, big: the parallel path
+	{2, 129, 3, 2, 0, 4, 10, 20, 30, 4, 5, 6},             // max, big
+	{32 | 8, 130, 1, 3, 0, 3, 40, 80, 7, 8, 9, 10},        // weighted, scaled, big
+	{2, 4, 2, 6, 1, 2, 3, 1, 2, 4, 2, 3, 64, 64, 64, 64, 64, 64, 64, 64, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83}, // max, valid, all of E tied
+	{2, 4, 2, 6, 1, 2, 3, 1, 2, 4, 2, 0, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83}, // max, valid, bag 0 empty
+}
+
 func FuzzBag(f *testing.F) {
-	f.Add([]byte{0, 4, 3, 5, 1, 2, 3, 2, 1, 3, 2})                     // sum, 5 ids in 2 bags
-	f.Add([]byte{1 | 4 | 8, 5, 9, 9, 1, 2, 3, 4, 5, 6, 1, 2, 3, 7, 4}) // mean, padding, scaled
-	f.Add([]byte{2 | 16, 6, 17, 12, 0, 1, 2, 3, 4, 5, 6, 7, 3, 4, 8})  // max, include_last_offset
-	f.Add([]byte{32, 4, 5, 6, 1, 2, 3, 4, 5, 6, 3, 2, 4})              // weighted
-	f.Add([]byte{64, 4, 3, 5, 1, 2, 3, 2, 1, 3, 2, 0, 1})              // a corrupted offset
-	f.Add([]byte{2 | 128, 4, 3, 5, 1, 2, 3, 2, 1, 3, 2, 0})            // a corrupted max index
-	f.Add([]byte{3, 4, 3, 5, 1, 2, 3, 2, 1, 3})                        // unknown mode
-	f.Add([]byte{0, 128, 0, 1, 0, 5, 30, 200, 100, 50, 1, 2, 3})       // sum, big: the parallel path
-	f.Add([]byte{2, 129, 3, 2, 0, 4, 10, 20, 30, 4, 5, 6})             // max, big
-	f.Add([]byte{32 | 8, 130, 1, 3, 0, 3, 40, 80, 7, 8, 9, 10})        // weighted, scaled, big
-	f.Fuzz(func(t *testing.T, data []byte) {
-		dst, dw, a := decodeBag(data)
-		want, oerr := reference.BagOracle(dst, dw, a)
-		var base, baseDW []float32
-		for _, k := range registry.Bag() {
-			for _, scratch := range []bool{false, true} {
-				name := k.Name()
-				call := k.BagBackward
-				if scratch {
-					name += " (scratch)"
-					call = func(dst, dw []float32, a embgrad.BagArgs) error { return embgrad.BagScratch(k, dst, dw, a) }
-				}
-				got, gotDW, err := suite.Bag(call, dst, dw, a)
-				if oerr != nil {
-					rejected(t, name, err, sameBits32(got, dst) && sameBits32(gotDW, dw))
-					continue
-				}
-				if err != nil {
-					t.Fatalf("%s: %v on valid input %+v", name, err, a)
-				}
-				if scratch {
-					continue // from a zero dst: checked bitwise against the baseline below
-				}
-				if err := want.Check(got, gotDW); err != nil {
-					t.Errorf("%s: %v\nargs %+v", name, err, a)
-				}
-				if base == nil {
-					base, baseDW = got, gotDW
-				} else if !sameResult32(got, base) || !sameResult32(gotDW, baseDW) {
-					t.Errorf("%s: not the bits of %s", name, registry.Bag()[0].Name())
-				}
+	for _, b := range bagSeeds {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkBag(t, registry.Bag(), true, data) })
+}
+
+// checkBag is FuzzBag's check of one input on the kernels ks; bitwise
+// also requires every kernel to give the first one's bits.
+func checkBag(t reporter, ks []embgrad.BagKernel, bitwise bool, data []byte) {
+	dst, dw, a := decodeBag(data)
+	want, oerr := reference.BagOracle(dst, dw, a)
+	var base, baseDW []float32
+	for _, k := range ks {
+		for _, scratch := range []bool{false, true} {
+			name := k.Name()
+			call := k.BagBackward
+			if scratch {
+				name += " (scratch)"
+				call = func(dst, dw []float32, a embgrad.BagArgs) error { return embgrad.BagScratch(k, dst, dw, a) }
+			}
+			got, gotDW, err := suite.Bag(call, dst, dw, a)
+			if oerr != nil {
+				rejected(t, name, err, sameBits32(got, dst) && sameBits32(gotDW, dw))
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s: %v on valid input %+v", name, err, a)
+				return
+			}
+			if scratch {
+				continue // from a zero dst: checked bitwise against the baseline below
+			}
+			if err := want.Check(got, gotDW); err != nil {
+				t.Errorf("%s: %v\nargs %+v", name, err, a)
+			}
+			if base == nil {
+				base, baseDW = got, gotDW
+			} else if bitwise && (!sameResult32(got, base) || !sameResult32(gotDW, baseDW)) {
+				t.Errorf("%s: not the bits of %s", name, ks[0].Name())
 			}
 		}
-		if oerr != nil {
-			return
+	}
+	if oerr != nil || !bitwise {
+		return
+	}
+	// Scratch: every kernel's from-scratch result is the baseline's
+	// BagBackward into a zero dst.
+	zero := make([]float32, len(dst))
+	ref, refDW, _ := suite.Bag(ks[0].BagBackward, zero, dw, a)
+	for _, k := range ks {
+		got, gotDW, err := suite.Bag(func(dst, dw []float32, a embgrad.BagArgs) error { return embgrad.BagScratch(k, dst, dw, a) }, dst, dw, a)
+		if err != nil || !sameResult32(got, ref) || !sameResult32(gotDW, refDW) {
+			t.Errorf("%s (scratch): err %v, or not the bits of BagBackward into a zero dst", k.Name(), err)
 		}
-		// Scratch: every kernel's from-scratch result is the baseline's
-		// BagBackward into a zero dst.
-		zero := make([]float32, len(dst))
-		ref, refDW, _ := suite.Bag(registry.Bag()[0].BagBackward, zero, dw, a)
-		for _, k := range registry.Bag() {
-			got, gotDW, err := suite.Bag(func(dst, dw []float32, a embgrad.BagArgs) error { return embgrad.BagScratch(k, dst, dw, a) }, dst, dw, a)
-			if err != nil || !sameResult32(got, ref) || !sameResult32(gotDW, refDW) {
-				t.Errorf("%s (scratch): err %v, or not the bits of BagBackward into a zero dst", k.Name(), err)
-			}
-		}
-	})
+	}
 }
 
 // decodeHalf maps bytes to a 16-bit call.
@@ -350,60 +370,76 @@ func decodeHalf(data []byte) (dst32 []float32, dst16 []uint16, V, D int, ids []i
 	return dst32, dst16, V, D, ids, g, opt
 }
 
+// halfSeeds are FuzzHalf's seed corpus (and its self-test's inputs).
+var halfSeeds = [][]byte{
+	{0, 4, 3, 3, 1, 2, 1, 0x80, 0x3f, 0x00, 0x40},      // bf16, float32 dst
+	{1 | 2, 4, 17, 3, 1, 2, 1, 0x00, 0x3c, 0xff, 0x7b}, // f16, 16-bit dst, D = 17
+	{2 | 4 | 8 | 16, 5, 33, 6, 1, 2, 3, 2, 2, 1, 9, 7}, // stochastic, padding, scaled
+	{4, 4, 3, 3, 1, 2, 1},                              // stochastic into float32: invalid
+	{32, 4, 3, 3, 1, 2, 1, 0},                          // unknown format
+	{2 | 64, 4, 3, 3, 1, 2, 1, 0},                      // unknown rounding
+	{2, 3, 3, 8, 1, 1, 1, 1, 1, 1, 1, 1, 0x80, 0x3f, 0x80, 0x3f, 0x80, 0x3f, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b, 0x80, 0x3b}, // bf16 dst: 1 + 7 half-ulps
+	{1 | 2, 2, 1, 2, 1, 1, 0x00, 0x3c, 0x00, 0x12}, // f16 dst: 1 + ¾ ulp rounds up
+	{1 | 2, 2, 1, 1, 1, 0x00, 0x7e},                // f16 dst: NaN
+	{1 | 2, 2, 1, 1, 1, 0x01, 0x00},                // f16 dst: the smallest subnormal
+}
+
 func FuzzHalf(f *testing.F) {
-	f.Add([]byte{0, 4, 3, 3, 1, 2, 1, 0x80, 0x3f, 0x00, 0x40})      // bf16, float32 dst
-	f.Add([]byte{1 | 2, 4, 17, 3, 1, 2, 1, 0x00, 0x3c, 0xff, 0x7b}) // f16, 16-bit dst, D = 17
-	f.Add([]byte{2 | 4 | 8 | 16, 5, 33, 6, 1, 2, 3, 2, 2, 1, 9, 7}) // stochastic, padding, scaled
-	f.Add([]byte{4, 4, 3, 3, 1, 2, 1})                              // stochastic into float32: invalid
-	f.Add([]byte{32, 4, 3, 3, 1, 2, 1, 0})                          // unknown format
-	f.Add([]byte{2 | 64, 4, 3, 3, 1, 2, 1, 0})                      // unknown rounding
-	f.Fuzz(func(t *testing.T, data []byte) {
-		dst32, dst16, V, D, ids, g, opt := decodeHalf(data)
-		ks := registry.Half()
-		if dst16 != nil {
-			want, oerr := reference.Half16Oracle(dst16, V, D, ids, g, opt)
-			var base []uint16
-			for _, k := range ks {
-				got, err := suite.Half16(k, dst16, V, D, ids, g, opt)
-				switch {
-				case oerr != nil:
-					rejected(t, k.Name(), err, slices.Equal(got, dst16))
-				case err != nil:
-					t.Fatalf("%s: %v on valid input", k.Name(), err)
-				default:
-					if err := want.Check(got); err != nil {
-						t.Errorf("%s: %v", k.Name(), err)
-					}
-					if base == nil {
-						base = got
-					} else if !sameResult16(opt.Format, got, base) {
-						t.Errorf("%s: not the bits of %s", k.Name(), ks[0].Name())
-					}
-				}
-			}
-			return
-		}
-		want, oerr := reference.HalfOracle(dst32, V, D, ids, g, opt)
-		var base []float32
+	for _, b := range halfSeeds {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkHalf(t, registry.Half(), true, data) })
+}
+
+// checkHalf is FuzzHalf's check of one input on the kernels ks; bitwise
+// also requires every kernel to give the first one's bits.
+func checkHalf(t reporter, ks []registry.HalfKernel, bitwise bool, data []byte) {
+	dst32, dst16, V, D, ids, g, opt := decodeHalf(data)
+	if dst16 != nil {
+		want, oerr := reference.Half16Oracle(dst16, V, D, ids, g, opt)
+		var base []uint16
 		for _, k := range ks {
-			got, err := suite.Half(k, dst32, V, D, ids, g, opt)
+			got, err := suite.Half16(k, dst16, V, D, ids, g, opt)
 			switch {
 			case oerr != nil:
-				rejected(t, k.Name(), err, sameBits32(got, dst32))
+				rejected(t, k.Name(), err, slices.Equal(got, dst16))
 			case err != nil:
-				t.Fatalf("%s: %v on valid input", k.Name(), err)
+				t.Errorf("%s: %v on valid input", k.Name(), err)
+				return
 			default:
 				if err := want.Check(got); err != nil {
 					t.Errorf("%s: %v", k.Name(), err)
 				}
 				if base == nil {
 					base = got
-				} else if !sameResult32(got, base) {
+				} else if bitwise && !sameResult16(opt.Format, got, base) {
 					t.Errorf("%s: not the bits of %s", k.Name(), ks[0].Name())
 				}
 			}
 		}
-	})
+		return
+	}
+	want, oerr := reference.HalfOracle(dst32, V, D, ids, g, opt)
+	var base []float32
+	for _, k := range ks {
+		got, err := suite.Half(k, dst32, V, D, ids, g, opt)
+		switch {
+		case oerr != nil:
+			rejected(t, k.Name(), err, sameBits32(got, dst32))
+		case err != nil:
+			t.Errorf("%s: %v on valid input", k.Name(), err)
+			return
+		default:
+			if err := want.Check(got); err != nil {
+				t.Errorf("%s: %v", k.Name(), err)
+			}
+			if base == nil {
+				base = got
+			} else if bitwise && !sameResult32(got, base) {
+				t.Errorf("%s: not the bits of %s", k.Name(), ks[0].Name())
+			}
+		}
+	}
 }
 
 // hyper are the hyper-parameters a step's bytes pick from: valid ones and
@@ -475,78 +511,95 @@ func decodeStep(data []byte) (o optim.Optimizer, st optim.State, w []float32, V,
 	return o, st, w, V, D, ids, g, opt, flags, r
 }
 
-func FuzzStep(f *testing.F) {
+// stepSeeds are FuzzStep's seed corpus (and its self-test's inputs).
+var stepSeeds = [][]byte{
 	// flags, hyper indices, V, D, N, Step, ids...
-	f.Add([]byte{0, 0, 1, 4, 3, 3, 9, 1, 2, 1})                // sgd
-	f.Add([]byte{1, 0, 3, 1, 0, 4, 5, 6, 9, 1, 2, 1, 5, 4, 3}) // adagrad, L2
-	f.Add([]byte{2, 0, 4, 5, 3, 4, 5, 6, 9, 1, 2, 1, 5, 4, 3}) // adam
-	f.Add([]byte{2 | 4 | 8, 0, 4, 5, 3, 4, 5, 6, 9, 1, 2, 1, 5, 1})
-	f.Add([]byte{2, 0, 6, 5, 3, 4, 5, 6, 9, 1, 2, 1})   // β1 = 1: invalid
-	f.Add([]byte{1, 0, 2, 1, 0, 4, 5, 6, 9, 1, 2, 1})   // eps = 0: invalid
-	f.Add([]byte{0 | 32, 0, 1, 6, 3, 4, 9, 1, 2, 4, 1}) // rows swapped: invalid
-	f.Add([]byte{3, 4, 3, 3, 9, 1, 2, 1})               // nil optimizer
-	f.Fuzz(func(t *testing.T, data []byte) {
-		o, st, w, V, D, ids, g, opt, flags, _ := decodeStep(data)
-		// The fused form.
-		want, oerr := reference.StepFused(o, w, st, V, D, ids, g, opt)
-		var base []float32
-		var baseSt optim.State
-		for _, k := range registry.FusedSteps() {
-			gw, gst, err := suite.Fused(k, w, st, V, D, ids, g, opt, o)
-			if oerr != nil {
-				rejected(t, k.Name(), err, sameBits32(gw, w) && sameState(gst, st))
-				continue
-			}
-			if err != nil {
-				t.Fatalf("%s: %v on valid input (%s)", k.Name(), err, optString(o))
-			}
-			if err := want.Check(gw, gst); err != nil {
-				t.Errorf("%s: %v (%s)", k.Name(), err, optString(o))
-			}
-			if base == nil {
-				base, baseSt = gw, gst
-			} else if !sameResult32(gw, base) || !sameResultState(gst, baseSt) {
-				t.Errorf("%s: not the bits of %s", k.Name(), registry.FusedSteps()[0].Name())
-			}
+	{0, 0, 1, 4, 3, 3, 9, 1, 2, 1},                // sgd
+	{1, 0, 3, 1, 0, 4, 5, 6, 9, 1, 2, 1, 5, 4, 3}, // adagrad, L2
+	{2, 0, 4, 5, 3, 4, 5, 6, 9, 1, 2, 1, 5, 4, 3}, // adam
+	{2 | 4 | 8, 0, 4, 5, 3, 4, 5, 6, 9, 1, 2, 1, 5, 1},
+	{2, 0, 6, 5, 3, 4, 5, 6, 9, 1, 2, 1},   // β1 = 1: invalid
+	{1, 0, 2, 1, 0, 4, 5, 6, 9, 1, 2, 1},   // eps = 0: invalid
+	{0 | 32, 0, 1, 6, 3, 4, 9, 1, 2, 4, 1}, // rows swapped: invalid
+	{3, 4, 3, 3, 9, 1, 2, 1},               // nil optimizer
+	{2, 0, 4, 5, 3, 4, 3, 2, 1, 2, 9, 70, 71, 72, 73, 74, 75, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61}, // adam, valid, rows 2 and 3 untouched, Step 1
+	{4, 0, 1, 4, 3, 3, 1, 2, 2, 9, 2, 70, 71, 72, 73, 74, 75, 76, 77, 78, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91},                                                                                     // sgd, valid, padding id 1
+	{0, 0, 1, 4, 3, 1, 1, 9, 200, 0, 0, 0xc0, 0x7f, 70, 71, 80, 81, 82, 83},                                                                                                                                   // sgd, valid, a NaN gradient
+	{1, 2, 3, 1, 1, 4, 3, 2, 1, 2, 9, 70, 71, 72, 73, 74, 75, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 60, 61, 62, 63},                                                                                 // adagrad, LR 0, decoupled decay: no change
+}
+
+func FuzzStep(f *testing.F) {
+	for _, b := range stepSeeds {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkStep(t, registry.FusedSteps(), registry.Steppers(), true, data) })
+}
+
+// checkStep is FuzzStep's check of one input on the kernels ks; bitwise
+// also requires every kernel to give the first one's bits.
+func checkStep(t reporter, fks []optim.Fused, sks []optim.Stepper, bitwise bool, data []byte) {
+	o, st, w, V, D, ids, g, opt, flags, _ := decodeStep(data)
+	// The fused form.
+	want, oerr := reference.StepFused(o, w, st, V, D, ids, g, opt)
+	var base []float32
+	var baseSt optim.State
+	for _, k := range fks {
+		gw, gst, err := suite.Fused(k, w, st, V, D, ids, g, opt, o)
+		if oerr != nil {
+			rejected(t, k.Name(), err, sameBits32(gw, w) && sameState(gst, st))
+			continue
 		}
-		// The sparse-gradient form, on the coalesced gradient of the same
-		// call when its ids are valid, else on ids taken as rows.
-		var rows []int32
-		var values []float32
-		if embgrad.Validate(make([]float32, V*D), V, D, ids, g, opt) == nil {
-			rows, values = suite.Coalesce(V, D, ids, g, opt)
-		} else {
-			rows, values = ids, g
+		if err != nil {
+			t.Errorf("%s: %v on valid input (%s)", k.Name(), err, optString(o))
+			return
 		}
-		U := len(rows)
-		if flags&32 != 0 && U >= 2 {
-			rows = slices.Clone(rows)
-			rows[0], rows[1] = rows[1], rows[0]
+		if err := want.Check(gw, gst); err != nil {
+			t.Errorf("%s: %v (%s)", k.Name(), err, optString(o))
 		}
-		if flags&64 != 0 {
-			U++
+		if base == nil {
+			base, baseSt = gw, gst
+		} else if bitwise && (!sameResult32(gw, base) || !sameResultState(gst, baseSt)) {
+			t.Errorf("%s: not the bits of %s", k.Name(), fks[0].Name())
 		}
-		swant, serr := reference.StepSparse(o, w, st, V, D, rows, values, U)
-		base = nil
-		for _, k := range registry.Steppers() {
-			gw, gst, err := suite.Step(k, w, st, V, D, rows, values, U, o)
-			if serr != nil {
-				rejected(t, k.Name(), err, sameBits32(gw, w) && sameState(gst, st))
-				continue
-			}
-			if err != nil {
-				t.Fatalf("%s: %v on valid input (%s)", k.Name(), err, optString(o))
-			}
-			if err := swant.Check(gw, gst); err != nil {
-				t.Errorf("%s: %v (%s)", k.Name(), err, optString(o))
-			}
-			if base == nil {
-				base, baseSt = gw, gst
-			} else if !sameResult32(gw, base) || !sameResultState(gst, baseSt) {
-				t.Errorf("%s: not the bits of %s", k.Name(), registry.Steppers()[0].Name())
-			}
+	}
+	// The sparse-gradient form, on the coalesced gradient of the same
+	// call when its ids are valid, else on ids taken as rows.
+	var rows []int32
+	var values []float32
+	if embgrad.Validate(make([]float32, V*D), V, D, ids, g, opt) == nil {
+		rows, values = suite.Coalesce(V, D, ids, g, opt)
+	} else {
+		rows, values = ids, g
+	}
+	U := len(rows)
+	if flags&32 != 0 && U >= 2 {
+		rows = slices.Clone(rows)
+		rows[0], rows[1] = rows[1], rows[0]
+	}
+	if flags&64 != 0 {
+		U++
+	}
+	swant, serr := reference.StepSparse(o, w, st, V, D, rows, values, U)
+	base = nil
+	for _, k := range sks {
+		gw, gst, err := suite.Step(k, w, st, V, D, rows, values, U, o)
+		if serr != nil {
+			rejected(t, k.Name(), err, sameBits32(gw, w) && sameState(gst, st))
+			continue
 		}
-	})
+		if err != nil {
+			t.Errorf("%s: %v on valid input (%s)", k.Name(), err, optString(o))
+			return
+		}
+		if err := swant.Check(gw, gst); err != nil {
+			t.Errorf("%s: %v (%s)", k.Name(), err, optString(o))
+		}
+		if base == nil {
+			base, baseSt = gw, gst
+		} else if bitwise && (!sameResult32(gw, base) || !sameResultState(gst, baseSt)) {
+			t.Errorf("%s: not the bits of %s", k.Name(), sks[0].Name())
+		}
+	}
 }
 
 func sameState(a, b optim.State) bool {
@@ -609,79 +662,125 @@ func decodeNorm(data []byte) (grads []gradnorm.Grad, dst []float64, p, maxNorm f
 	return grads, dst, p, maxNorm, nonfinite
 }
 
+// normSeeds are FuzzNorm's seed corpus (and its self-test's inputs).
+var normSeeds = [][]byte{
+	{0, 0, 0, 4, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12},
+	{1, 1, 2, 3, 2, 1, 2, 3, 4, 5, 6, 5, 1, 0, 1, 1, 2, 3},
+	{1 | 2, 0, 0, 3, 2, 1, 2, 3, 4, 5, 6, 5, 1, 1, 1}, // uncoalesced
+	{4, 0, 0, 3, 2, 1, 2, 3, 4, 5, 6},                 // shared memory
+	{8, 0, 0, 2, 2, 1, 128, 0, 0, 0xc0, 0x7f, 3, 4},   // NaN, error_if_nonfinite
+	{0, 3, 4, 2, 2, 1, 2, 3, 4},                       // p = NaN, max_norm NaN
+	{0, 0, 3, 2, 2, 70, 71, 72, 73},                   // total far below max_norm: no scaling
+	{8, 0, 0, 1, 2, 200, 0, 0, 0x80, 0x7f, 70},        // +Inf with error_if_nonfinite
+}
+
 func FuzzNorm(f *testing.F) {
-	f.Add([]byte{0, 0, 0, 4, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
-	f.Add([]byte{1, 1, 2, 3, 2, 1, 2, 3, 4, 5, 6, 5, 1, 0, 1, 1, 2, 3})
-	f.Add([]byte{1 | 2, 0, 0, 3, 2, 1, 2, 3, 4, 5, 6, 5, 1, 1, 1}) // uncoalesced
-	f.Add([]byte{4, 0, 0, 3, 2, 1, 2, 3, 4, 5, 6})                 // shared memory
-	f.Add([]byte{8, 0, 0, 2, 2, 1, 128, 0, 0, 0xc0, 0x7f, 3, 4})   // NaN, error_if_nonfinite
-	f.Add([]byte{0, 3, 4, 2, 2, 1, 2, 3, 4})                       // p = NaN, max_norm NaN
-	f.Fuzz(func(t *testing.T, data []byte) {
-		grads, dst, p, maxNorm, nonfinite := decodeNorm(data)
-		ks := registry.Norms()
-		// RowNorms of the first tensor.
-		rerr := gradnorm.ValidateRowNorms(dst, grads[0])
-		var baseRows []float64
-		for _, k := range ks {
-			got, err := suite.RowNorms(k, dst, grads[0])
-			if rerr != nil {
-				rejected(t, k.Name()+" RowNorms", err, sameBits64(got, dst))
-				continue
-			}
-			if err != nil {
-				t.Fatalf("%s RowNorms: %v on valid input", k.Name(), err)
-			}
-			if baseRows == nil {
-				baseRows = got
-			} else if !sameBits64(got, baseRows) {
-				t.Errorf("%s RowNorms: not the bits of %s", k.Name(), ks[0].Name())
-			}
+	for _, b := range normSeeds {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkNorm(t, registry.Norms(), true, data) })
+}
+
+// checkNorm is FuzzNorm's check of one input on the kernels ks; bitwise
+// also requires every kernel to give the first one's bits.
+func checkNorm(t reporter, ks []gradnorm.Impl, bitwise bool, data []byte) {
+	grads, dst, p, maxNorm, nonfinite := decodeNorm(data)
+	// RowNorms of the first tensor.
+	rerr := gradnorm.ValidateRowNorms(dst, grads[0])
+	var baseRows []float64
+	for _, k := range ks {
+		got, err := suite.RowNorms(k, dst, grads[0])
+		if rerr != nil {
+			rejected(t, k.Name()+" RowNorms", err, sameBits64(got, dst))
+			continue
 		}
-		// TotalNorm and ClipGradNorm.
-		cerr := gradnorm.ValidateClip(grads, maxNorm, p)
-		var baseTotal float64
-		var baseGrads []gradnorm.Grad
-		for i, k := range ks {
-			if cerr != nil {
-				// Raw calls: the guarded ones copy each buffer, which would
-				// undo tensors sharing memory.
-				before := cloneGrads(grads)
-				_, terr := k.TotalNorm(grads, p)
-				if math.IsNaN(maxNorm) || math.IsInf(maxNorm, 0) || maxNorm < 0 {
-					if terr != nil && !errors.Is(terr, embgrad.ErrInvalidInput) {
-						t.Errorf("%s TotalNorm: %v", k.Name(), terr)
-					}
-				} else {
-					rejected(t, k.Name()+" TotalNorm", terr, sameGrads(grads, before))
+		if err != nil {
+			t.Errorf("%s RowNorms: %v on valid input", k.Name(), err)
+			return
+		}
+		if baseRows == nil {
+			baseRows = got
+		} else if bitwise && !sameBits64(got, baseRows) {
+			t.Errorf("%s RowNorms: not the bits of %s", k.Name(), ks[0].Name())
+		}
+	}
+	// TotalNorm and ClipGradNorm.
+	cerr := gradnorm.ValidateClip(grads, maxNorm, p)
+	var baseTotal float64
+	var baseGrads []gradnorm.Grad
+	for i, k := range ks {
+		if cerr != nil {
+			// Raw calls: the guarded ones copy each buffer, which would
+			// undo tensors sharing memory.
+			before := cloneGrads(grads)
+			_, terr := k.TotalNorm(grads, p)
+			if math.IsNaN(maxNorm) || math.IsInf(maxNorm, 0) || maxNorm < 0 {
+				if terr != nil && !errors.Is(terr, embgrad.ErrInvalidInput) {
+					t.Errorf("%s TotalNorm: %v", k.Name(), terr)
 				}
-				_, err := k.ClipGradNorm(grads, maxNorm, p, nonfinite)
-				rejected(t, k.Name()+" ClipGradNorm", err, sameGrads(grads, before))
-				continue
+			} else {
+				rejected(t, k.Name()+" TotalNorm", terr, sameGrads(grads, before))
 			}
-			total, terr := suite.TotalNorm(k, grads, p)
-			gs, ctotal, err := suite.Clip(k, grads, maxNorm, p, nonfinite)
-			if terr != nil {
-				t.Fatalf("%s TotalNorm: %v on valid input", k.Name(), terr)
-			}
-			var nf *gradnorm.NonfiniteError
-			if err != nil && !(nonfinite && errors.As(err, &nf)) {
-				t.Fatalf("%s ClipGradNorm: %v on valid input", k.Name(), err)
-			}
-			if err != nil && !sameGrads(gs, grads) {
-				t.Errorf("%s ClipGradNorm: %v, but the gradients changed", k.Name(), err)
-			}
-			if math.Float64bits(ctotal) != math.Float64bits(total) {
-				t.Errorf("%s: ClipGradNorm's total %v is not TotalNorm's %v", k.Name(), ctotal, total)
-			}
-			if i == 0 {
-				baseTotal, baseGrads = total, gs
-				continue
-			}
-			if math.Float64bits(total) != math.Float64bits(baseTotal) || !sameGrads(gs, baseGrads) {
-				t.Errorf("%s: total %v or clipped gradients not the bits of %s (total %v)", k.Name(), total, ks[0].Name(), baseTotal)
+			_, err := k.ClipGradNorm(grads, maxNorm, p, nonfinite)
+			rejected(t, k.Name()+" ClipGradNorm", err, sameGrads(grads, before))
+			continue
+		}
+		total, terr := suite.TotalNorm(k, grads, p)
+		gs, ctotal, err := suite.Clip(k, grads, maxNorm, p, nonfinite)
+		if terr != nil {
+			t.Errorf("%s TotalNorm: %v on valid input", k.Name(), terr)
+			return
+		}
+		var nf *gradnorm.NonfiniteError
+		if err != nil && !(nonfinite && errors.As(err, &nf)) {
+			t.Errorf("%s ClipGradNorm: %v on valid input", k.Name(), err)
+			return
+		}
+		if err != nil && !sameGrads(gs, grads) {
+			t.Errorf("%s ClipGradNorm: %v, but the gradients changed", k.Name(), err)
+		}
+		if math.Float64bits(ctotal) != math.Float64bits(total) {
+			t.Errorf("%s: ClipGradNorm's total %v is not TotalNorm's %v", k.Name(), ctotal, total)
+		}
+		// The total against the float64 oracle (relative n·2⁻⁵², exact
+		// for p = ∞), and the clip against its definition: each element
+		// times float32(ClipCoef(maxNorm, total)), or untouched when that
+		// is 1 or error_if_nonfinite refused a non-finite total.
+		n := 0
+		for _, g := range grads {
+			n += len(g.Values)
+		}
+		want := reference.TotalNorm64(grads, p)
+		if total != want && !(math.IsNaN(want) && math.IsNaN(total)) && !(math.Abs(total-want) <= float64(n)*0x1p-52*want) {
+			t.Errorf("%s TotalNorm: %v, want %v within relative %d·2⁻⁵²", k.Name(), total, want, n)
+		}
+		bad := math.IsNaN(total) || math.IsInf(total, 0)
+		if nonfinite && bad && err == nil {
+			t.Errorf("%s ClipGradNorm: total %v with error_if_nonfinite, no error", k.Name(), total)
+		}
+		if err == nil {
+			c := float32(gradnorm.ClipCoef(maxNorm, total))
+			for ti, g := range grads {
+				for j, x := range g.Values {
+					w := x
+					if c != 1 {
+						w = x * c
+					}
+					if y := gs[ti].Values[j]; math.Float32bits(y) != math.Float32bits(w) && !(y != y && w != w) {
+						t.Errorf("%s ClipGradNorm: tensor %d value %d = %v, want %v·%v = %v", k.Name(), ti, j, y, x, c, w)
+						return
+					}
+				}
 			}
 		}
-	})
+		if i == 0 {
+			baseTotal, baseGrads = total, gs
+			continue
+		}
+		if bitwise && (math.Float64bits(total) != math.Float64bits(baseTotal) || !sameGrads(gs, baseGrads)) {
+			t.Errorf("%s: total %v or clipped gradients not the bits of %s (total %v)", k.Name(), total, ks[0].Name(), baseTotal)
+		}
+	}
 }
 
 func sameGrads(a, b []gradnorm.Grad) bool {
