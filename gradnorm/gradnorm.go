@@ -192,6 +192,17 @@ func isNonfinite(x float32) bool { return math.Float32bits(x)&0x7f800000 == 0x7f
 // it if float32 is wanted. A row with a NaN has norm NaN; one with ±Inf and
 // no NaN, +Inf.
 func RowNorms(dst []float64, g Grad) error {
+	if err := ValidateRowNorms(dst, g); err != nil {
+		return err
+	}
+	rowNorms(dst, g.Values, g.D)
+	return nil
+}
+
+// ValidateRowNorms checks RowNorms' arguments: g valid, one dst element per
+// value row, and dst sharing no memory with g's values or rows (a dst
+// written over the values it reads would give order-dependent norms).
+func ValidateRowNorms(dst []float64, g Grad) error {
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -199,7 +210,12 @@ func RowNorms(dst []float64, g Grad) error {
 	if len(dst) != n {
 		return invalid("len(dst)=%d, want %d (one per value row)", len(dst), n)
 	}
-	rowNorms(dst, g.Values, g.D)
+	if overlap(dst, g.Values) {
+		return invalid("dst overlaps the values (dst must not share memory with an input)")
+	}
+	if overlap(dst, g.Rows) {
+		return invalid("dst overlaps the rows (dst must not share memory with an input)")
+	}
 	return nil
 }
 
@@ -376,7 +392,19 @@ func ValidateClip(grads []Grad, maxNorm, p float64) error {
 	if err := checkP(p); err != nil {
 		return err
 	}
-	return ValidateGrads(grads)
+	if err := ValidateGrads(grads); err != nil {
+		return err
+	}
+	// Clipping writes the values: none may hold a tensor's rows (its
+	// own or another's), which the scaling would corrupt.
+	for a := range grads {
+		for b := range grads {
+			if overlap(grads[a].Values, grads[b].Rows) {
+				return invalid("tensor %d's values share memory with tensor %d's rows (each must be its own buffer)", a, b)
+			}
+		}
+	}
+	return nil
 }
 
 // ValidateGrads validates each gradient and checks that no two share
@@ -398,12 +426,14 @@ func ValidateGrads(grads []Grad) error {
 	return nil
 }
 
-func overlap(a, b []float32) bool {
+// overlap reports whether a and b share memory (byte ranges, any element
+// types).
+func overlap[A, B int32 | float32 | float64](a []A, b []B) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return false
 	}
 	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return a0 < b0+4*uintptr(len(b)) && b0 < a0+4*uintptr(len(a))
+	return a0 < b0+unsafe.Sizeof(b[0])*uintptr(len(b)) && b0 < a0+unsafe.Sizeof(a[0])*uintptr(len(a))
 }
 
 // NonfiniteTotal returns, when total is NaN or infinite, the error
@@ -462,6 +492,9 @@ func EmbeddingRenorm(table []float32, V, D int, ids []int32, maxNorm, p float64)
 		if id < 0 || int(id) >= V {
 			return invalid("id %d at position %d outside [0, %d)", id, i, V)
 		}
+	}
+	if overlap(table, ids) {
+		return invalid("the table overlaps ids (the table must not share memory with an input)")
 	}
 	rows := slices.Compact(slices.Sorted(slices.Values(ids)))
 	for _, r := range rows {

@@ -76,7 +76,17 @@ type ev struct{ x, e float64 }
 
 const tiny = 0x1p-149
 
-func round(x, e float64) ev { return ev{x, e + U*(math.Abs(x)+e) + tiny} }
+// round is one float32 operation's result. Past float32's range the
+// float32 computation may have overflowed to ±Inf where the float64 one
+// has not (and then gone on to 0, NaN or anything), so nothing is known of
+// it: the bound is +Inf. A NaN bound (an infinite one times 0) is +Inf too.
+func round(x, e float64) ev {
+	e += U*(math.Abs(x)+e) + tiny
+	if !(math.Abs(x)+e <= math.MaxFloat32) {
+		e = math.Inf(1)
+	}
+	return ev{x, e}
+}
 
 func exact(x float32) ev { return ev{float64(x), 0} }
 

@@ -96,3 +96,43 @@ func TestStepCheck(t *testing.T) {
 		t.Error("eps = 0 accepted")
 	}
 }
+
+// Regression (found by FuzzStep): with a weight decay of 1e30 Adagrad's
+// float32 sum of squares overflows to +Inf, so the step is m = 0 and w is
+// unchanged, while float64 has no overflow and moves w to 0.875·w. Where
+// float32 leaves its range the reference knows nothing of the float32
+// result and must not bound it; the ordinary cases stay bounded.
+func TestStepBoundPastFloat32Range(t *testing.T) {
+	const V, D = 2, 1
+	o := optim.Adagrad{LR: 0.5, Eps: 0.5, WeightDecay: 1e30}
+	w := []float32{-4, -4}
+	st := optim.State{Momentum1: []float32{4, 4}}
+	rows, values := []int32{1}, []float32{-4}
+	want, err := reference.StepSparse(o, w, st, V, D, rows, values, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gst := append([]float32(nil), w...), optim.State{Momentum1: append([]float32(nil), st.Momentum1...), Step: st.Step}
+	r := o.Rule(1)
+	r.Update(got[1:2], gst.Momentum1[1:2], nil, values)
+	gst.Step++
+	if got[1] != -4 || !math.IsInf(float64(gst.Momentum1[1]), 1) {
+		t.Fatalf("Update: w = %v, G = %v; want -4 and +Inf (the float32 overflow this test is about)", got[1], gst.Momentum1[1])
+	}
+	if err := want.Check(got, gst); err != nil {
+		t.Errorf("the documented float32 step is rejected: %v", err)
+	}
+	// Without the overflow the bound is tight: a wrong w is caught.
+	o.WeightDecay = 0.25
+	want, _ = reference.StepSparse(o, w, st, V, D, rows, values, 1)
+	got, gst = append([]float32(nil), w...), optim.State{Momentum1: append([]float32(nil), st.Momentum1...), Step: 1}
+	r = o.Rule(1)
+	r.Update(got[1:2], gst.Momentum1[1:2], nil, values)
+	if err := want.Check(got, gst); err != nil {
+		t.Errorf("ordinary step rejected: %v", err)
+	}
+	got[1] *= 1.001
+	if want.Check(got, gst) == nil {
+		t.Error("a w 0.1% off passes the bound")
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/gradcheck"
+	"github.com/embgrad/embgrad/gradnorm"
 	"github.com/embgrad/embgrad/impl/registry"
 	"github.com/embgrad/embgrad/internal/suite"
 	"github.com/embgrad/embgrad/property"
@@ -94,7 +95,7 @@ func verify(stdout, stderr io.Writer, args []string) error {
 			half = append(half, k)
 		}
 	}
-	set := kernelSet{dense: kernels, tied: tied, sparse: sparse, bags: bags, half: half, steps: stepKernels(re)}
+	set := kernelSet{dense: kernels, tied: tied, sparse: sparse, bags: bags, half: half, steps: stepKernels(re), norms: normImpls(re)}
 	if set.empty() {
 		return &exitError{2, fmt.Errorf("verify: no kernel matches %q", *match)}
 	}
@@ -113,16 +114,17 @@ type kernelSet struct {
 	sparse []embgrad.SparseKernel
 	bags   []embgrad.BagKernel
 	half   []registry.HalfKernel
-	steps  []stepVerify // optimizer steps (verify_step.go)
+	steps  []stepVerify    // optimizer steps (verify_step.go)
+	norms  []gradnorm.Impl // columns named norm-<Name> (verify_norm.go)
 }
 
 func (s kernelSet) empty() bool {
-	return len(s.dense)+len(s.tied)+len(s.sparse)+len(s.bags)+len(s.half)+len(s.steps) == 0
+	return len(s.dense)+len(s.tied)+len(s.sparse)+len(s.bags)+len(s.half)+len(s.steps)+len(s.norms) == 0
 }
 
 // builtins is every registered kernel of every form.
 func builtins() kernelSet {
-	return kernelSet{dense: registry.Kernels(), tied: registry.Tied(), sparse: registry.Sparse(), bags: registry.Bag(), half: registry.Half(), steps: stepKernels(everyKernel)}
+	return kernelSet{dense: registry.Kernels(), tied: registry.Tied(), sparse: registry.Sparse(), bags: registry.Bag(), half: registry.Half(), steps: stepKernels(everyKernel), norms: registry.Norms()}
 }
 
 // verifyAll checks the oracle, runs both suites over the kernels, prints the
@@ -218,6 +220,12 @@ func verifyAll(w io.Writer, cfg suite.Config, set kernelSet) (ran, failed int) {
 	for _, k := range half {
 		g := append(gradcheck.HalfChecks(k), gradcheck.Half16Checks(k)...)
 		add(k.Name(), map[string][]suite.Check{"gradcheck": g, "property": property.HalfChecks(k)})
+	}
+
+	form = "norms and clipping"
+	// Norm implementations run the norm and clipping checks only.
+	for _, k := range set.norms {
+		add(normColumn(k), map[string][]suite.Check{"gradcheck": gradcheck.NormChecks(k), "property": property.NormChecks(k)})
 	}
 
 	for _, f := range forms {

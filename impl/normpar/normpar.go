@@ -72,16 +72,10 @@ func (k Impl) team(elems int) *team.Team {
 
 // RowNorms implements gradnorm.Impl.
 func (k Impl) RowNorms(dst []float64, g gradnorm.Grad) error {
-	if err := g.Validate(); err != nil {
+	if err := gradnorm.ValidateRowNorms(dst, g); err != nil {
 		return err
 	}
-	n := g.V
-	if g.Sparse {
-		n = len(g.Rows)
-	}
-	if len(dst) != n {
-		return gradnorm.RowNorms(dst, g) // its error names the lengths
-	}
+	n := len(dst)
 	D := g.D
 	if D == 0 {
 		clear(dst)
