@@ -148,12 +148,26 @@ func (k tiedDenseParallel) WithTiedWorkers(n int) embgrad.TiedKernel {
 	return k
 }
 
-// Sparse returns the process's sparse kernel, or nil (no CapSparse).
+// Sparse returns the process's sparse kernel, or nil (no CapSparse); an
+// embgrad.SparseParallel with CapParallel.
 func (p *Process) Sparse() embgrad.SparseKernel {
 	if p.caps&CapSparse == 0 {
 		return nil
 	}
+	if p.caps&CapParallel != 0 {
+		return sparseParallel{sparse{dense{p: p}}}
+	}
 	return sparse{dense{p: p}}
+}
+
+// sparseParallel is the sparse view of a process that honours the workers
+// field.
+type sparseParallel struct{ sparse }
+
+// WithSparseWorkers asks the process for n workers (embgrad.SparseParallel).
+func (k sparseParallel) WithSparseWorkers(n int) embgrad.SparseKernel {
+	k.d.workers = uint32(max(n, 1))
+	return k
 }
 
 // sparse is the sparse view (embgrad.SparseKernel).

@@ -39,6 +39,9 @@ func (s Served) Caps() uint64 {
 	}
 	if s.Sparse != nil {
 		c |= CapSparse
+		if _, ok := s.Sparse.(embgrad.SparseParallel); ok && (s.Kernel == nil || c&CapParallel != 0) {
+			c |= CapParallel
+		}
 		if nd, ok := s.Sparse.(embgrad.Nondeterministic); ok && nd.Nondeterministic() {
 			c |= CapNondeterministic
 		}
@@ -189,7 +192,11 @@ func (s Served) answerSparse(c *call) []byte {
 	}
 	var u int
 	err := suite.Protect(func() (err error) {
-		u, err = s.Sparse.Sparse(c.Rows, c.Values, V, D, c.IDs, c.GradOut, opt)
+		k := s.Sparse
+		if p, ok := k.(embgrad.SparseParallel); ok && c.Workers > 0 {
+			k = p.WithSparseWorkers(int(c.Workers))
+		}
+		u, err = k.Sparse(c.Rows, c.Values, V, D, c.IDs, c.GradOut, opt)
 		return err
 	})
 	// U goes back as the kernel returned it, wild or not: the suites judge it.
