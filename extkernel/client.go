@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -145,13 +146,22 @@ func (p *Process) Close() error {
 		c.kill()
 		<-c.exited
 	}
+	c.outR.Close()
 	return nil
+}
+
+// discard kills the child and closes the read end of its stdout, which
+// also ends a read blocked on a pipe that a grandchild still holds open.
+func (c *child) discard() {
+	c.kill()
+	c.outR.Close()
 }
 
 // child is one run of the process.
 type child struct {
 	cmd     *exec.Cmd
 	in      io.WriteCloser
+	outR    *os.File // the read end of the child's stdout
 	out     *bufio.Reader
 	tail    *tailWriter
 	exited  chan struct{}
@@ -167,14 +177,23 @@ func (p *Process) start() (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
+	// Our own pipe, not cmd.StdoutPipe: Wait closes a StdoutPipe as soon as
+	// the process exits, which can discard a reply (or a short frame) the
+	// process wrote just before it exited, turning "short frame header" into
+	// "file already closed" depending on who runs first. The read end is
+	// closed by discard, once the child is no longer read.
+	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = outW
+	err = cmd.Start()
+	outW.Close() // the child has its copy
+	if err != nil {
+		outR.Close()
 		return nil, fmt.Errorf("extkernel: %v", err)
 	}
-	c := &child{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<16), tail: tail, exited: make(chan struct{})}
+	c := &child{cmd: cmd, in: in, outR: outR, out: bufio.NewReaderSize(outR, 1<<16), tail: tail, exited: make(chan struct{})}
 	go func() { c.waitErr = cmd.Wait(); close(c.exited) }()
 
 	e := frame(TypeHello, 4)
@@ -197,13 +216,13 @@ func (p *Process) start() (*child, error) {
 		}
 	}
 	if err != nil {
-		c.kill()
+		c.discard()
 		return nil, fmt.Errorf("extkernel: %s: %v", strings.Join(p.argv, " "), c.describe(err))
 	}
 	if p.name == "" && p.caps == 0 {
 		p.name, p.caps = name, caps
 	} else if name != p.name || caps != p.caps {
-		c.kill()
+		c.discard()
 		return nil, fmt.Errorf("extkernel: restarted kernel says it is %q with capabilities %#x, was %q with %#x", name, caps, p.name, p.caps)
 	}
 	return c, nil
@@ -216,7 +235,7 @@ var errTimeout = errors.New("timed out")
 // that takes longer than timeout.
 func (c *child) roundTrip(req []byte, timeout time.Duration, max uint32) (uint16, []byte, error) {
 	var fired atomic.Bool
-	timer := time.AfterFunc(timeout, func() { fired.Store(true); c.kill() })
+	timer := time.AfterFunc(timeout, func() { fired.Store(true); c.discard() })
 	_, err := c.in.Write(req)
 	var t uint16
 	var p []byte
@@ -293,7 +312,7 @@ func (p *Process) exchange(req []byte, want uint16, decode func(*dec) error) err
 		p.timeouts++
 	}
 	what := ch.describe(err)
-	ch.kill()
+	ch.discard()
 	p.c = nil
 	what = fmt.Sprintf("kernel process %q: %s", p.name, what)
 	if p.timeouts >= p.cfg.MaxTimeouts {
