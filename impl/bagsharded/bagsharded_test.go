@@ -19,7 +19,9 @@ func TestGradcheck(t *testing.T) { gradcheck.TestBag(t, bagsharded.Kernel{}) }
 func TestProperty(t *testing.T) { property.TestBag(t, bagsharded.Kernel{}) }
 
 // With every case worth many workers, the suites still pass, and the
-// kernel equals impl/bagloop bit for bit for 1…5 workers in every mode.
+// kernel equals impl/bagloop bit for bit for 1…5 workers in every mode,
+// accumulating and from scratch (BagScratch runs the kernel's own
+// BagBackwardScratch, and clears then calls BagBackward for bagloop).
 func TestManyWorkers(t *testing.T) {
 	defer bagsharded.SetMinWork(1)()
 	t.Run("gradcheck", func(t *testing.T) { gradcheck.TestBag(t, bagsharded.Kernel{}.WithBagWorkers(3)) })
@@ -29,25 +31,36 @@ func TestManyWorkers(t *testing.T) {
 			Scale: mode != embgrad.BagMax && i > 2, Weights: i == 3, Kind: suite.Normal}
 		c := suite.NewBagCase(rng, s)
 		start := suite.Fill(rng, s.V*s.D, suite.Normal)
-		run := func(k embgrad.BagKernel) ([]float32, []float32) {
-			dst := slices.Clone(start)
-			var dw []float32
-			if c.A.Weights != nil {
-				dw = make([]float32, len(c.A.IDs))
+		for _, scratch := range []bool{false, true} {
+			run := func(k embgrad.BagKernel) ([]float32, []float32) {
+				dst := slices.Clone(start)
+				dw := make([]float32, len(c.A.IDs))
+				for i := range dw {
+					dw[i] = float32(i) // every entry must be written
+				}
+				if c.A.Weights == nil {
+					dw = nil
+				}
+				var err error
+				if scratch {
+					err = embgrad.BagScratch(k, dst, dw, c.A)
+				} else {
+					err = k.BagBackward(dst, dw, c.A)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return dst, dw
 			}
-			if err := k.BagBackward(dst, dw, c.A); err != nil {
-				t.Fatal(err)
-			}
-			return dst, dw
-		}
-		wantD, wantW := run(bagloop.Kernel{})
-		for w := 1; w <= 5; w++ {
-			d, dw := run(bagsharded.Kernel{}.WithBagWorkers(w))
-			if e := suite.FirstDiff(d, wantD); e >= 0 {
-				t.Errorf("%v workers=%d: dst[%d] = %v, bagloop %v", c, w, e, d[e], wantD[e])
-			}
-			if e := suite.FirstDiff(dw, wantW); e >= 0 {
-				t.Errorf("%v workers=%d: dw[%d] = %v, bagloop %v", c, w, e, dw[e], wantW[e])
+			wantD, wantW := run(bagloop.Kernel{})
+			for w := 1; w <= 5; w++ {
+				d, dw := run(bagsharded.Kernel{}.WithBagWorkers(w))
+				if e := suite.FirstDiff(d, wantD); e >= 0 {
+					t.Errorf("%v scratch=%v workers=%d: dst[%d] = %v, bagloop %v", c, scratch, w, e, d[e], wantD[e])
+				}
+				if e := suite.FirstDiff(dw, wantW); e >= 0 {
+					t.Errorf("%v scratch=%v workers=%d: dw[%d] = %v, bagloop %v", c, scratch, w, e, dw[e], wantW[e])
+				}
 			}
 		}
 	}
