@@ -3,22 +3,25 @@
 // each element of dst receives its terms in position order, and each term
 // is formed exactly as the loop forms it.
 //
-// How (sum and mean): a counting pass over the ids, serial and O(len(ids)),
-// finds the distinct rows named and lists each row's positions, in position
-// order (a counting sort by row). A unit of work is one distinct row: its
-// terms, the bag's gradient row scaled as the loop scales it, are added into
-// the dst row one after another, so that row is read from memory and
-// written back once per call, however often the batch names it — the
-// compulsory traffic bench.BagBytes counts. The rows are cut into many
-// contiguous parts of about equal cost (more parts than workers), which the
-// team claims one at a time, the caller included, so a descheduled helper
-// holds up at most one small part. No element has two writers (no atomics,
-// no locks), and neither the units nor the order within one depend on the
-// worker count or the parts. A part prefetches the dst rows (and E rows,
-// with weights) of the units a few ahead (vec.Prefetch), since they are
-// scattered where the hardware prefetchers cannot follow. Row adds use
-// vec.Add / vec.AddScaled (AVX2 or AVX-512, bit for bit the pure-Go loop;
-// products rounded before the add, never fused).
+// How (sum and mean): the non-padding positions are sorted by row, as keys
+// id<<32 | position (a serial pass deals them into buckets by the high bits
+// of the id, and the buckets are sorted in parallel), so each row's
+// positions are consecutive and in position order. A unit of work is one
+// distinct row: its terms, the bag's gradient row scaled as the loop scales
+// it, are added into the dst row one after another, so that row is read
+// from memory and written back once per call however often the batch names
+// it — the compulsory traffic bench.BagBytes counts (a kernel adding
+// position by position, as this one did before, fetches a row again
+// whenever it left the caches between two of its positions). The sorted
+// keys are cut into many more parts than workers, at row boundaries, which
+// the team claims one at a time, the caller included, so a descheduled
+// helper holds up at most one small part. No element has two writers (no
+// atomics, no locks), and neither the units nor the order within one depend
+// on the worker count or the parts. Rows come in increasing order; a part
+// prefetches the dst rows (and E rows, with weights) a few rows ahead
+// (vec.Prefetch), since they are scattered where the hardware prefetchers
+// cannot follow. Row adds use vec.Add / vec.AddScaled (AVX2 or AVX-512, bit
+// for bit the pure-Go loop; products rounded before the add, never fused).
 //
 // The weight gradient of a position, one dot product summed in column
 // order as the loop does, is computed in its row's unit, where that row of
@@ -28,6 +31,9 @@
 // as impl/sharded does, would change the bits): on Zipf ids (s ≈ 1.1) the
 // hottest row is a few per cent of a batch, so the parts still balance; a
 // batch naming one row only runs on one worker.
+//
+// Validation and the dealing pass are serial, O(len(ids)); the bucket sort
+// and the adds are parallel.
 //
 // Max mode: the (bag, column) entries are dealt by blocks of 16 columns
 // (one cache line of a row), a fixed set of units whatever the worker
@@ -46,12 +52,13 @@ package bagsharded
 
 import (
 	"math"
+	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/bagloop"
-	"github.com/embgrad/embgrad/impl/internal/rowcount"
 	"github.com/embgrad/embgrad/impl/internal/team"
 	"github.com/embgrad/embgrad/impl/internal/vec"
 )
@@ -82,8 +89,10 @@ func (k Kernel) WithBagWorkers(n int) embgrad.BagKernel {
 var minWork = 1 << 14 // a variable only for the tests, which force many workers on small cases
 
 const (
-	// ahead is how many units ahead a part prefetches rows.
-	ahead = 2
+	// ahead is how many distinct rows ahead a part prefetches (0 measured
+	// clearly slower than 2 or 4 on the recommender shape; 2, 4 and 8 were
+	// within this shared machine's noise).
+	ahead = 4
 	// partsPerWorker: each worker's share is cut this fine, so that a
 	// descheduled helper holds up the call by at most one small part.
 	// Cutting costs one pass over the distinct rows, whatever the count.
@@ -121,7 +130,8 @@ func (k Kernel) BagBackward(dst, dw []float32, a embgrad.BagArgs) error {
 	}
 	// The helpers start now, so that a sleeping one wakes while the caller
 	// plans (see impl/internal/team).
-	t := team.Start(k.goroutines(len(a.IDs) * a.D))
+	n := k.goroutines(len(a.IDs) * a.D)
+	t := team.Start(n)
 	defer t.Stop()
 	if a.Opt.Mode == embgrad.BagMax {
 		maxAdd(t, dst, a)
@@ -129,23 +139,14 @@ func (k Kernel) BagBackward(dst, dw []float32, a embgrad.BagArgs) error {
 	}
 	pl := plans.Get().(*plan)
 	defer plans.Put(pl)
-	pl.build(dw, a)
-	defer pl.reset()
-	n := k.goroutines(len(pl.pos) * a.D)
+	pl.build(t, dw, a)
 	parts := 1
 	if n > 1 {
-		parts = min(n*partsPerWorker, len(pl.rows))
+		parts = n * partsPerWorker
 	}
 	pl.cut(parts)
 	t.Run(parts, func(p int) {
-		f0, f1 := pl.cuts[p], pl.cuts[p+1]
-		for f := f0; f < f1; f++ {
-			if g := f + ahead; g < f1 {
-				pl.prefetch(dst, a, g)
-			}
-			v := int(pl.rows[f])
-			pl.addTerms(dst[v*a.D:(v+1)*a.D], dw, a, f)
-		}
+		pl.run(dst, dw, a, pl.cuts[p], pl.cuts[p+1], -1, -1)
 	})
 	return nil
 }
@@ -177,51 +178,49 @@ func (k Kernel) BagBackwardScratch(dst, dw []float32, a embgrad.BagArgs) error {
 	}
 	pl := plans.Get().(*plan)
 	defer plans.Put(pl)
-	pl.build(dw, a)
-	defer pl.reset()
-	table := len(pl.unit) // rows past it are never named
+	pl.build(t, dw, a)
+	keys := pl.keys
 	t.Run(chunks, func(p int) {
 		v0, v1 := p*rowsPer, min((p+1)*rowsPer, a.V)
-		run := v0 // first row of the current run of untouched rows
-		for v := v0; v < v1; v++ {
-			if v >= table || pl.unit[v] == 0 {
-				continue
-			}
-			vec.ClearStream(dst[run*D : v*D])
-			run = v + 1
-			row := dst[v*D : v*D+D]
-			clear(row)
-			pl.addTerms(row, dw, a, int(pl.unit[v])-1)
-		}
-		vec.ClearStream(dst[run*D : v1*D])
+		k0, _ := slices.BinarySearch(keys, uint64(v0)<<32)
+		k1, _ := slices.BinarySearch(keys, uint64(v1)<<32)
+		pl.run(dst, dw, a, k0, k1, v0, v1)
 		vec.Fence()
 	})
 	return nil
 }
 
-// plan is one call's counting sort of the positions by row.
+// plan is one call's sort of the positions by row: keys holds
+// id<<32 | position for every non-padding position, in increasing order,
+// so each row's positions are consecutive and in position order.
 type plan struct {
-	// unit[v] is 1 + the index in rows of row v; all zero between calls.
-	// While the plan is built it holds counts.
-	unit  []int32
-	rows  []int32 // the rows named, in order of first occurrence
-	start []int32 // row f's positions are pos[start[f]:start[f+1]]
-	fill  []int32
-	pos   []int32
-	bagOf []int32   // the bag of each position
-	inv   []float32 // mean: 1/n of each bag, as the loop rounds it
-	cuts  []int     // part p is rows [cuts[p], cuts[p+1])
+	keys   []uint64
+	tmp    []uint64
+	bstart []int32   // bucket b's keys are keys[bstart[b]:bstart[b+1]]
+	bagOf  []int32   // the bag of each position
+	inv    []float32 // mean: 1/n of each bag, as the loop rounds it
+	cuts   []int     // part p is keys[cuts[p]:cuts[p+1]], cut at rows
+	bparts []int     // the sort's parts: buckets [bparts[p], bparts[p+1])
 }
 
 var plans = sync.Pool{New: func() any { return new(plan) }}
 
-// build counts the rows of a.IDs and lists their positions, and sets the
-// weight gradient of every padding position to 0.
-func (pl *plan) build(dw []float32, a embgrad.BagArgs) {
+// bucketBits bounds the buckets of the sort's first pass (by the high bits
+// of the id) to 2¹¹, whose counters stay in L1.
+const bucketBits = 11
+
+// build sorts the positions by row, and sets the weight gradient of every
+// padding position to 0. A most-significant-digit pass, serial and
+// sequential, deals the keys into buckets by the high bits of the id, in
+// position order; the buckets, row ranges, are then sorted in parallel on t.
+// A sort's result does not depend on how it was computed, so the keys are
+// the same for every worker count. (A V-sized counting table, as
+// impl/sharded uses, costs a cache miss per distinct row on V = 10⁶ and
+// lists the rows in first-occurrence order, scattered over the table.)
+func (pl *plan) build(t *team.Team, dw []float32, a embgrad.BagArgs) {
 	ids := a.IDs
-	if n := min(a.V, rowcount.MaxRows); len(pl.unit) < n {
-		pl.unit = make([]int32, n)
-	}
+	low := max(0, bits.Len(uint(a.V-1))-bucketBits) // a.V ≥ 1 here
+	nb := (a.V-1)>>low + 1
 	mean := a.Opt.Mode == embgrad.BagMean
 	B := a.Bags()
 	pl.bagOf = grow(pl.bagOf, len(ids))
@@ -231,7 +230,9 @@ func (pl *plan) build(dw []float32, a embgrad.BagArgs) {
 		}
 		pl.inv = pl.inv[:B]
 	}
-	pl.rows = pl.rows[:0]
+	pl.bstart = grow(pl.bstart, nb+1)
+	hist := pl.bstart[1:]
+	clear(hist)
 	for b := range B {
 		lo, hi := a.Bag(b)
 		n := 0
@@ -245,103 +246,189 @@ func (pl *plan) build(dw []float32, a embgrad.BagArgs) {
 				continue
 			}
 			n++
-			if pl.unit[id] == 0 {
-				pl.rows = append(pl.rows, id)
-			}
-			pl.unit[id]++
+			hist[int(id)>>low]++
 		}
 		if mean && n > 0 {
 			pl.inv[b] = 1 / float32(n)
 		}
 	}
-	pl.start = grow(pl.start, len(pl.rows)+1)
-	off := int32(0)
-	for f, v := range pl.rows {
-		pl.start[f] = off
-		off += pl.unit[v]
-		pl.unit[v] = int32(f + 1)
+	pl.bstart[0] = 0
+	for b := 1; b <= nb; b++ {
+		pl.bstart[b] += pl.bstart[b-1]
 	}
-	pl.start[len(pl.rows)] = off
-	pl.pos = grow(pl.pos, int(off))
-	pl.fill = grow(pl.fill, len(pl.rows))
-	clear(pl.fill)
-	// Every position is in a bag: without IncludeLastOffset the last bag
-	// runs to the end, and with it validation rejects trailing ids.
-	for b := range B {
-		lo, hi := a.Bag(b)
-		for i := lo; i < hi; i++ {
-			id := ids[i]
-			if a.Opt.Skips(id) {
-				continue
+	N := int(pl.bstart[nb])
+	pl.keys = grow64(pl.keys, N)
+	pl.tmp = grow64(pl.tmp, N)
+	// Deal into tmp; the cursors run from each bucket's start.
+	fill := pl.bstart[:nb] // reused as cursors, restored below
+	for i, id := range ids {
+		if a.Opt.Skips(id) {
+			continue
+		}
+		b := int(id) >> low
+		pl.tmp[fill[b]] = uint64(uint32(id))<<32 | uint64(i)
+		fill[b]++
+	}
+	// Each cursor now sits at the next bucket's start: shift back.
+	copy(pl.bstart[1:], pl.bstart[:nb])
+	pl.bstart[0] = 0
+	// The sort's parts: contiguous buckets of about equal keys.
+	parts := min(nb, 64)
+	pl.bparts = append(pl.bparts[:0], 0)
+	for b := 1; b < nb && len(pl.bparts) < parts; b++ {
+		if int(pl.bstart[b])*parts >= N*len(pl.bparts) {
+			pl.bparts = append(pl.bparts, b)
+		}
+	}
+	pl.bparts = append(pl.bparts, nb)
+	t.Run(len(pl.bparts)-1, func(p int) {
+		for b := pl.bparts[p]; b < pl.bparts[p+1]; b++ {
+			lo, hi := pl.bstart[b], pl.bstart[b+1]
+			sortBucket(pl.keys[lo:hi], pl.tmp[lo:hi], low)
+		}
+	})
+}
+
+// sortBucket sorts src (keys of one bucket, positions increasing) into dst
+// by the low bits of the id: insertion for a short bucket, a stable
+// counting sort by the low bits (the high ones are the bucket's) where the
+// counters are fewer than 4 per key, else slices.Sort (the keys are
+// distinct, so every sort gives the same order).
+func sortBucket(dst, src []uint64, low int) {
+	copy(dst, src)
+	m := 1 << low // ≤ 2²⁰: ids are int32
+	switch {
+	case len(dst) <= 64:
+		for i := 1; i < len(dst); i++ {
+			x := dst[i]
+			j := i
+			for ; j > 0 && dst[j-1] > x; j-- {
+				dst[j] = dst[j-1]
 			}
-			f := pl.unit[id] - 1
-			pl.pos[pl.start[f]+pl.fill[f]] = int32(i)
-			pl.fill[f]++
+			dst[j] = x
 		}
+		return
+	case m > 4*len(dst):
+		slices.Sort(dst)
+		return
+	}
+	cp := countPool.Get().(*[]int32)
+	defer countPool.Put(cp)
+	if cap(*cp) < m+1 {
+		*cp = make([]int32, m+1)
+	}
+	c := (*cp)[:m+1]
+	clear(c)
+	mask := uint64(m - 1)
+	for _, x := range src {
+		c[(x>>32)&mask+1]++
+	}
+	for i := 1; i <= m; i++ {
+		c[i] += c[i-1]
+	}
+	for _, x := range src {
+		r := (x >> 32) & mask
+		dst[c[r]] = x
+		c[r]++
 	}
 }
 
-// reset clears the entries of the V-sized table that build set.
-func (pl *plan) reset() {
-	for _, v := range pl.rows {
-		pl.unit[v] = 0
-	}
-}
+var countPool = sync.Pool{New: func() any { return new([]int32) }}
 
-// cut cuts the rows into parts contiguous parts of about equal cost: the
-// gradient rows a unit adds, and for its dst row one more read and write.
+// cut cuts the keys into parts contiguous parts of about equal length,
+// each moved forward to the start of a row (so a hot row may leave a part
+// empty).
 func (pl *plan) cut(parts int) {
-	total := len(pl.pos) + 2*len(pl.rows)
+	keys := pl.keys
 	pl.cuts = append(pl.cuts[:0], 0)
-	for f := range pl.rows {
-		done := int(pl.start[f+1]) + 2*(f+1)
-		for len(pl.cuts) < parts && done*parts >= total*len(pl.cuts) {
-			pl.cuts = append(pl.cuts, f+1)
+	for p := 1; p < parts; p++ {
+		c := max(len(keys)*p/parts, pl.cuts[p-1])
+		for c > 0 && c < len(keys) && keys[c]>>32 == keys[c-1]>>32 {
+			c++
+		}
+		pl.cuts = append(pl.cuts, c)
+	}
+	pl.cuts = append(pl.cuts, len(keys))
+}
+
+// run adds keys[k0:k1], whole rows, into dst. From scratch (v0 ≥ 0) it also
+// clears the rows of [v0, v1) that no key names, with non-temporal stores,
+// and sets each named row from +0 (keys[k0:k1] are the rows of [v0, v1)).
+func (pl *plan) run(dst, dw []float32, a embgrad.BagArgs, k0, k1, v0, v1 int) {
+	D := a.D
+	keys := pl.keys
+	// pf is the start of the last row prefetched; it runs ahead rows.
+	pf := k0
+	next := func() {
+		if pf >= k1 {
+			return
+		}
+		v := keys[pf] >> 32
+		for pf < k1 && keys[pf]>>32 == v {
+			pf++
+		}
+		if pf < k1 {
+			r := int(keys[pf] >> 32)
+			vec.Prefetch(dst[r*D : (r+1)*D])
+			if a.Weights != nil {
+				vec.Prefetch(a.E[r*D : (r+1)*D])
+			}
 		}
 	}
-	for len(pl.cuts) <= parts {
-		pl.cuts = append(pl.cuts, len(pl.rows))
+	for range ahead {
+		next()
+	}
+	run := v0 // first row of the current run of untouched rows
+	for k := k0; k < k1; {
+		v := int(keys[k] >> 32)
+		e := k + 1
+		for e < k1 && int(keys[e]>>32) == v {
+			e++
+		}
+		row := dst[v*D : (v+1)*D]
+		if v0 >= 0 {
+			vec.ClearStream(dst[run*D : v*D])
+			run = v + 1
+			clear(row)
+		}
+		addTerms(row, dw, a, keys[k:e], pl.bagOf, pl.inv)
+		next()
+		k = e
+	}
+	if v0 >= 0 {
+		vec.ClearStream(dst[run*D : v1*D])
 	}
 }
 
-// prefetch asks for the dst row (and E row, with weights) of unit f.
-func (pl *plan) prefetch(dst []float32, a embgrad.BagArgs, f int) {
-	v := int(pl.rows[f])
-	vec.Prefetch(dst[v*a.D : (v+1)*a.D])
-	if a.Weights != nil {
-		vec.Prefetch(a.E[v*a.D : (v+1)*a.D])
-	}
-}
-
-// addTerms adds unit f's terms into row (its row of dst), in position
-// order, each formed as the loop forms it (see impl/bagloop), and writes
-// the weight gradients of its positions.
-func (pl *plan) addTerms(row, dw []float32, a embgrad.BagArgs, f int) {
+// addTerms adds the terms of one row's keys into row (its row of dst), in
+// position order, each formed as the loop forms it (see impl/bagloop), and
+// writes the weight gradients of its positions.
+func addTerms(row, dw []float32, a embgrad.BagArgs, keys []uint64, bagOf []int32, inv []float32) {
 	D := a.D
-	v := int(pl.rows[f])
-	ps := pl.pos[pl.start[f]:pl.start[f+1]]
 	mean := a.Opt.Mode == embgrad.BagMean
 	if !mean && !a.Opt.ScaleGradByFreq && a.Weights == nil {
-		for _, i := range ps {
-			b := int(pl.bagOf[i])
+		for _, x := range keys {
+			b := int(bagOf[uint32(x)])
 			vec.Add(row, a.GradOut[b*D:(b+1)*D])
 		}
 		return
 	}
 	var e []float32
 	if a.Weights != nil {
+		v := int(keys[0] >> 32)
 		e = a.E[v*D : (v+1)*D]
 	}
 	s0 := float32(1)
 	if a.Opt.ScaleGradByFreq {
-		s0 = 1 / float32(len(ps)) // rowcount.Counts.Scale's rounding
+		s0 = 1 / float32(len(keys)) // rowcount.Counts.Scale's rounding
 	}
-	for _, i := range ps {
-		b := int(pl.bagOf[i])
+	for _, x := range keys {
+		i := int(uint32(x))
+		b := int(bagOf[i])
 		g := a.GradOut[b*D : (b+1)*D]
 		s := s0
 		if mean {
-			s = float32(s * pl.inv[b])
+			s = float32(s * inv[b])
 		}
 		if a.Weights != nil {
 			s = float32(s * a.Weights[i])
@@ -373,6 +460,14 @@ func maxAdd(t *team.Team, dst []float32, a embgrad.BagArgs) {
 			}
 		}
 	})
+}
+
+// grow64 returns s with length n, reallocated if too short.
+func grow64(s []uint64, n int) []uint64 {
+	if cap(s) < n {
+		return make([]uint64, n)
+	}
+	return s[:n]
 }
 
 // grow returns s with length n, reallocated if too short.
