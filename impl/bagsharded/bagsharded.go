@@ -55,6 +55,7 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 
 	"github.com/embgrad/embgrad"
@@ -139,7 +140,7 @@ func (k Kernel) BagBackward(dst, dw []float32, a embgrad.BagArgs) error {
 	}
 	pl := plans.Get().(*plan)
 	defer plans.Put(pl)
-	pl.build(t, dw, a)
+	pl.build(t, n, dw, a)
 	parts := 1
 	if n > 1 {
 		parts = n * partsPerWorker
@@ -178,7 +179,7 @@ func (k Kernel) BagBackwardScratch(dst, dw []float32, a embgrad.BagArgs) error {
 	}
 	pl := plans.Get().(*plan)
 	defer plans.Put(pl)
-	pl.build(t, dw, a)
+	pl.build(t, k.goroutines(len(a.IDs)*D), dw, a)
 	keys := pl.keys
 	t.Run(chunks, func(p int) {
 		v0, v1 := p*rowsPer, min((p+1)*rowsPer, a.V)
@@ -201,6 +202,10 @@ type plan struct {
 	inv    []float32 // mean: 1/n of each bag, as the loop rounds it
 	cuts   []int     // part p is keys[cuts[p]:cuts[p+1]], cut at rows
 	bparts []int     // the sort's parts: buckets [bparts[p], bparts[p+1])
+	// The deal's chunks: bags [chunkBag[c], chunkBag[c+1]); hist[c*nb+b]
+	// counts chunk c's keys in bucket b, then is its cursor there.
+	chunkBag []int
+	hist     []int32
 }
 
 var plans = sync.Pool{New: func() any { return new(plan) }}
@@ -209,15 +214,20 @@ var plans = sync.Pool{New: func() any { return new(plan) }}
 // of the id) to 2¹¹, whose counters stay in L1.
 const bucketBits = 11
 
+// dealChunks is the number of chunks the deal runs in with more than one
+// worker (the keys do not depend on it).
+const dealChunks = 8
+
 // build sorts the positions by row, and sets the weight gradient of every
-// padding position to 0. A most-significant-digit pass, serial and
-// sequential, deals the keys into buckets by the high bits of the id, in
-// position order; the buckets, row ranges, are then sorted in parallel on t.
+// padding position to 0. A most-significant-digit pass, sequential,
+// deals the keys into buckets by the high bits of the id, in
+// position order (in chunks of bags, in parallel); the buckets, row ranges,
+// are then sorted in parallel on t.
 // A sort's result does not depend on how it was computed, so the keys are
 // the same for every worker count. (A V-sized counting table, as
 // impl/sharded uses, costs a cache miss per distinct row on V = 10⁶ and
 // lists the rows in first-occurrence order, scattered over the table.)
-func (pl *plan) build(t *team.Team, dw []float32, a embgrad.BagArgs) {
+func (pl *plan) build(t *team.Team, workers int, dw []float32, a embgrad.BagArgs) {
 	ids := a.IDs
 	low := max(0, bits.Len(uint(a.V-1))-bucketBits) // a.V ≥ 1 here
 	nb := (a.V-1)>>low + 1
@@ -230,48 +240,78 @@ func (pl *plan) build(t *team.Team, dw []float32, a embgrad.BagArgs) {
 		}
 		pl.inv = pl.inv[:B]
 	}
-	pl.bstart = grow(pl.bstart, nb+1)
-	hist := pl.bstart[1:]
-	clear(hist)
-	for b := range B {
-		lo, hi := a.Bag(b)
-		n := 0
-		for i := lo; i < hi; i++ {
-			pl.bagOf[i] = int32(b)
-			id := ids[i]
-			if a.Opt.Skips(id) {
-				if a.Weights != nil {
-					dw[i] = 0
+	// The deal runs in C chunks of whole bags, in parallel: each counts its
+	// keys per bucket, and then deals them from its own cursor in each
+	// bucket, after the earlier chunks' keys — the serial deal's layout.
+	C := 1
+	if workers > 1 {
+		C = min(dealChunks, B)
+	}
+	pl.chunkBag = pl.chunkBag[:0]
+	for c := range C {
+		at := len(ids) * c / C
+		pl.chunkBag = append(pl.chunkBag, sort.Search(B, func(b int) bool { lo, _ := a.Bag(b); return lo >= at }))
+	}
+	pl.chunkBag = append(pl.chunkBag, B)
+	pl.hist = grow(pl.hist, C*nb)
+	t.Run(C, func(c int) {
+		hist := pl.hist[c*nb : (c+1)*nb]
+		clear(hist)
+		for b := pl.chunkBag[c]; b < pl.chunkBag[c+1]; b++ {
+			lo, hi := a.Bag(b)
+			n := 0
+			for i := lo; i < hi; i++ {
+				pl.bagOf[i] = int32(b)
+				id := ids[i]
+				if a.Opt.Skips(id) {
+					if a.Weights != nil {
+						dw[i] = 0
+					}
+					continue
 				}
-				continue
+				n++
+				hist[int(id)>>low]++
 			}
-			n++
-			hist[int(id)>>low]++
+			if mean && n > 0 {
+				pl.inv[b] = 1 / float32(n)
+			}
 		}
-		if mean && n > 0 {
-			pl.inv[b] = 1 / float32(n)
+	})
+	// Bucket starts, and each chunk's cursor in each bucket (in pl.hist).
+	pl.bstart = grow(pl.bstart, nb+1)
+	off := int32(0)
+	for b := range nb {
+		pl.bstart[b] = off
+		for c := range C {
+			h := &pl.hist[c*nb+b]
+			off, *h = off+*h, off
 		}
 	}
-	pl.bstart[0] = 0
-	for b := 1; b <= nb; b++ {
-		pl.bstart[b] += pl.bstart[b-1]
-	}
-	N := int(pl.bstart[nb])
+	pl.bstart[nb] = off
+	N := int(off)
 	pl.keys = grow64(pl.keys, N)
 	pl.tmp = grow64(pl.tmp, N)
-	// Deal into tmp; the cursors run from each bucket's start.
-	fill := pl.bstart[:nb] // reused as cursors, restored below
-	for i, id := range ids {
-		if a.Opt.Skips(id) {
-			continue
+	t.Run(C, func(c int) {
+		cur := pl.hist[c*nb : (c+1)*nb]
+		// Every position is in a bag: without IncludeLastOffset the last
+		// bag runs to the end, and with it validation rejects trailing ids.
+		start := func(b int) int {
+			if b == B {
+				return len(ids)
+			}
+			lo, _ := a.Bag(b)
+			return lo
 		}
-		b := int(id) >> low
-		pl.tmp[fill[b]] = uint64(uint32(id))<<32 | uint64(i)
-		fill[b]++
-	}
-	// Each cursor now sits at the next bucket's start: shift back.
-	copy(pl.bstart[1:], pl.bstart[:nb])
-	pl.bstart[0] = 0
+		for i := start(pl.chunkBag[c]); i < start(pl.chunkBag[c+1]); i++ {
+			id := ids[i]
+			if a.Opt.Skips(id) {
+				continue
+			}
+			b := int(id) >> low
+			pl.tmp[cur[b]] = uint64(uint32(id))<<32 | uint64(i)
+			cur[b]++
+		}
+	})
 	// The sort's parts: contiguous buckets of about equal keys.
 	parts := min(nb, 64)
 	pl.bparts = append(pl.bparts[:0], 0)
