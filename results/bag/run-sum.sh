@@ -2,7 +2,7 @@
 # The narrower session behind the second run in results/bag/BAG.md: the
 # recommender sum shape (V=10⁶ D=64 B=2048 L=20, Zipf) and the text shape,
 # unweighted sum, bagloop vs bagsharded at 1 and 2 workers, accumulate and
-# from scratch, with BenchmarkMemory op=copy in a second go test process right after;
+# from scratch, with BenchmarkMemory op=copy and op=write in a second go test process right after;
 # then torch with the default allocator and with memory reuse on the same
 # ids. uptime before and after each part goes to load.txt.
 #
@@ -21,7 +21,7 @@ go test -timeout 0 -run '^$' \
 	-benchtime 100ms -count "$COUNT" ./bench >"$OUT/go.txt"
 # A pattern with more levels than BenchmarkMemory's names skips it, so the
 # bandwidth probe is a second go test process, right after.
-go test -timeout 0 -run '^$' -bench '^BenchmarkMemory$/^op=copy$' -benchtime 100ms -count "$COUNT" ./bench | grep '^Benchmark' >>"$OUT/go.txt"
+go test -timeout 0 -run '^$' -bench '^BenchmarkMemory$/^op=(copy|write)$' -benchtime 100ms -count "$COUNT" ./bench | grep '^Benchmark' >>"$OUT/go.txt"
 load "go end"
 IDS=$(mktemp -d)
 go run ./bench/peers/dumpbags -out "$IDS"
