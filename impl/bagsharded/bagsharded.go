@@ -140,7 +140,7 @@ func (k Kernel) BagBackward(dst, dw []float32, a embgrad.BagArgs) error {
 	}
 	pl := plans.Get().(*plan)
 	defer plans.Put(pl)
-	pl.build(t, n, dw, a)
+	pl.build(planTeam(t), planWorkers(n), dw, a)
 	parts := 1
 	if n > 1 {
 		parts = n * partsPerWorker
@@ -179,7 +179,7 @@ func (k Kernel) BagBackwardScratch(dst, dw []float32, a embgrad.BagArgs) error {
 	}
 	pl := plans.Get().(*plan)
 	defer plans.Put(pl)
-	pl.build(t, k.goroutines(len(a.IDs)*D), dw, a)
+	pl.build(planTeam(t), planWorkers(k.goroutines(len(a.IDs)*D)), dw, a)
 	keys := pl.keys
 	t.Run(chunks, func(p int) {
 		v0, v1 := p*rowsPer, min((p+1)*rowsPer, a.V)
@@ -213,6 +213,27 @@ var plans = sync.Pool{New: func() any { return new(plan) }}
 // bucketBits bounds the buckets of the sort's first pass (by the high bits
 // of the id) to 2¹¹, whose counters stay in L1.
 const bucketBits = 11
+
+// parallelPlan runs the plan's deal and bucket sort on the team. It is off:
+// on this project's 2-vCPU machine the two extra parallel loops cost more
+// than they saved (results/bag/BAG.md, runs 2 and 3: bagsharded at 2
+// workers, accumulating, was slower than at 1 with them). The keys are the
+// same either way; TestManyWorkers runs both.
+var parallelPlan = false
+
+func planTeam(t *team.Team) *team.Team {
+	if parallelPlan {
+		return t
+	}
+	return &team.Team{} // no helpers: Run runs every part on the caller
+}
+
+func planWorkers(n int) int {
+	if parallelPlan {
+		return n
+	}
+	return 1
+}
 
 // dealChunks is the number of chunks the deal runs in with more than one
 // worker (the keys do not depend on it).

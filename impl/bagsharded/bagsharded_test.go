@@ -23,6 +23,15 @@ func TestProperty(t *testing.T) { property.TestBag(t, bagsharded.Kernel{}) }
 // accumulating and from scratch (BagScratch runs the kernel's own
 // BagBackwardScratch, and clears then calls BagBackward for bagloop).
 func TestManyWorkers(t *testing.T) {
+	for _, par := range []bool{false, true} {
+		t.Run(map[bool]string{false: "serial-plan", true: "parallel-plan"}[par], func(t *testing.T) {
+			defer bagsharded.SetParallelPlan(par)()
+			testManyWorkers(t)
+		})
+	}
+}
+
+func testManyWorkers(t *testing.T) {
 	defer bagsharded.SetMinWork(1)()
 	t.Run("gradcheck", func(t *testing.T) { gradcheck.TestBag(t, bagsharded.Kernel{}.WithBagWorkers(3)) })
 	for i, mode := range []embgrad.BagMode{embgrad.BagSum, embgrad.BagMean, embgrad.BagMax, embgrad.BagSum, embgrad.BagMean, embgrad.BagSum, embgrad.BagMean} {

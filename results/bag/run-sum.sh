@@ -9,7 +9,7 @@
 #	sh results/bag/run-sum.sh
 set -eu
 cd "$(dirname "$0")/../.."
-OUT=results/bag/r2
+OUT=${OUT:-results/bag/r2}
 COUNT=${COUNT:-10}
 PY=/usr/bin/python3
 mkdir -p "$OUT"
