@@ -5,7 +5,7 @@
 //
 // How (sum and mean): the non-padding positions are sorted by row, as keys
 // id<<32 | position (a serial pass deals them into buckets by the high bits
-// of the id, and the buckets are sorted in parallel), so each row's
+// of the id, and each bucket is sorted), so each row's
 // positions are consecutive and in position order. A unit of work is one
 // distinct row: its terms, the bag's gradient row scaled as the loop scales
 // it, are added into the dst row one after another, so that row is read
@@ -32,8 +32,9 @@
 // hottest row is a few per cent of a batch, so the parts still balance; a
 // batch naming one row only runs on one worker.
 //
-// Validation and the dealing pass are serial, O(len(ids)); the bucket sort
-// and the adds are parallel.
+// Validation and the plan (deal and bucket sorts, O(len(ids))) run on the
+// caller; the adds are parallel. The plan can run on the team too
+// (parallelPlan), which measured slower on this project's 2-vCPU machine.
 //
 // Max mode: the (bag, column) entries are dealt by blocks of 16 columns
 // (one cache line of a row), a fixed set of units whatever the worker
@@ -242,8 +243,8 @@ const dealChunks = 8
 // build sorts the positions by row, and sets the weight gradient of every
 // padding position to 0. A most-significant-digit pass, sequential,
 // deals the keys into buckets by the high bits of the id, in
-// position order (in chunks of bags, in parallel); the buckets, row ranges,
-// are then sorted in parallel on t.
+// position order (in chunks of bags, run on t); the buckets, row ranges,
+// are then sorted on t.
 // A sort's result does not depend on how it was computed, so the keys are
 // the same for every worker count. (A V-sized counting table, as
 // impl/sharded uses, costs a cache miss per distinct row on V = 10⁶ and
