@@ -56,7 +56,11 @@ func BagInputs(s BagShape) ([]int32, []int32, error) {
 //   - scratch writes the whole table once (4·V·D) instead of reading and
 //     writing the touched rows (or elements).
 //
-// distinct is U; distinctElems is Ue (max mode only).
+// distinct is U; distinctElems is Ue (max mode only). Counting each
+// distinct row once is right for sum and mean: a kernel that sums each
+// row's terms while the row is in cache (impl/bagsharded sorts positions
+// by row for this) moves exactly that; one adding position by position
+// moves more, which is the kernel's cost, not compulsory traffic.
 func BagBytes(s BagShape, mode embgrad.BagMode, weighted, scratch bool, distinct, distinctElems int) int64 {
 	N, B, D := int64(s.N()), int64(s.B), int64(s.D)
 	b := 4*N + 4*B + 4*B*D

@@ -6,3 +6,11 @@ func SetMinWork(n int) func() {
 	minWork = n
 	return func() { minWork = old }
 }
+
+// SetParallelPlan sets parallelPlan for a test and returns a function
+// restoring it.
+func SetParallelPlan(on bool) func() {
+	old := parallelPlan
+	parallelPlan = on
+	return func() { parallelPlan = old }
+}

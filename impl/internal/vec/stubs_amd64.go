@@ -18,3 +18,9 @@ func addScaledAVX512(dst []float32, src []float32, s float32)
 
 // prefetchT0 asks the CPU to bring every cache line of s into all cache levels.
 func prefetchT0(s []float32)
+
+// clearNTAVX2 sets dst to +0 with non-temporal stores; len(dst) is a multiple of 8 and dst is 32-byte aligned.
+func clearNTAVX2(dst []float32)
+
+// sfence orders the non-temporal stores before it before every later store.
+func sfence()

@@ -14,3 +14,7 @@ var impls = []impl{
 	{"avx2", cpu.X86.HasAVX2, addAVX2, addScaledAVX2, prefetchT0},
 	generic,
 }
+
+// haveNT: ClearStream's non-temporal assembly runs (AVX2, and not forced
+// off by EMBGRAD_PUREGO like the rest of the assembly).
+var haveNT = cpu.X86.HasAVX2 && !PureGo

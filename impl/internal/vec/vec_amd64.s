@@ -288,3 +288,39 @@ prefetchT0_loop:
 
 prefetchT0_done:
 	RET
+
+// func clearNTAVX2(dst []float32)
+// Requires: AVX
+TEXT ·clearNTAVX2(SB), NOSPLIT, $0-24
+	MOVQ   dst_base+0(FP), AX
+	MOVQ   dst_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+
+clearNT_unrolled:
+	CMPQ     CX, $0x00000020
+	JB       clearNT_single
+	VMOVNTPS Y0, (AX)
+	VMOVNTPS Y0, 32(AX)
+	VMOVNTPS Y0, 64(AX)
+	VMOVNTPS Y0, 96(AX)
+	ADDQ     $0x00000080, AX
+	SUBQ     $0x00000020, CX
+	JMP      clearNT_unrolled
+
+clearNT_single:
+	TESTQ    CX, CX
+	JZ       clearNT_done
+	VMOVNTPS Y0, (AX)
+	ADDQ     $0x00000020, AX
+	SUBQ     $0x00000008, CX
+	JMP      clearNT_single
+
+clearNT_done:
+	VZEROUPPER
+	RET
+
+// func sfence()
+// Requires: MMX+
+TEXT ·sfence(SB), NOSPLIT, $0
+	SFENCE
+	RET

@@ -273,3 +273,24 @@ func BenchmarkAdd(b *testing.B) {
 		}
 	}
 }
+
+// ClearStream writes +0 exactly where clear does, for every length and
+// misalignment around the non-temporal middle, and nothing outside s.
+func TestClearStream(t *testing.T) {
+	buf := make([]float32, 400)
+	for off := 0; off < 9; off++ {
+		for n := 0; n <= 300; n++ {
+			for i := range buf {
+				buf[i] = float32(i + 1)
+			}
+			ClearStream(buf[off : off+n])
+			Fence()
+			for i, x := range buf {
+				inside := i >= off && i < off+n
+				if inside && (x != 0 || math.Signbit(float64(x))) || !inside && x != float32(i+1) {
+					t.Fatalf("off=%d n=%d: buf[%d] = %v", off, n, i, x)
+				}
+			}
+		}
+	}
+}

@@ -80,6 +80,8 @@ func main() {
 		gen(x, true)
 	}
 	genPrefetch()
+	genClearNT()
+	genSfence()
 	Generate()
 }
 
@@ -185,5 +187,46 @@ func genPrefetch() {
 	CMPQ(p, end)
 	JBE(LabelRef("prefetchT0_loop"))
 	Label("prefetchT0_done")
+	RET()
+}
+
+// genClearNT emits clearNTAVX2: dst = +0 by VMOVNTPS, stores that write
+// around the caches (a plain store first reads the line it writes, doubling
+// the traffic of a pass that only writes). ClearStream calls it on the
+// 32-byte aligned middle of a slice.
+func genClearNT() {
+	TEXT("clearNTAVX2", NOSPLIT, "func(dst []float32)")
+	Doc("clearNTAVX2 sets dst to +0 with non-temporal stores; len(dst) is a multiple of 8 and dst is 32-byte aligned.")
+	dst := Load(Param("dst").Base(), GP64())
+	n := Load(Param("dst").Len(), GP64())
+	z := YMM()
+	VXORPS(z, z, z)
+	Label("clearNT_unrolled")
+	CMPQ(n, U32(unroll*8))
+	JB(LabelRef("clearNT_single"))
+	for u := range unroll {
+		VMOVNTPS(z, Mem{Base: dst, Disp: 32 * u})
+	}
+	ADDQ(U32(unroll*32), dst)
+	SUBQ(U32(unroll*8), n)
+	JMP(LabelRef("clearNT_unrolled"))
+	Label("clearNT_single")
+	TESTQ(n, n)
+	JZ(LabelRef("clearNT_done"))
+	VMOVNTPS(z, Mem{Base: dst})
+	ADDQ(U32(32), dst)
+	SUBQ(U32(8), n)
+	JMP(LabelRef("clearNT_single"))
+	Label("clearNT_done")
+	VZEROUPPER()
+	RET()
+}
+
+// genSfence emits sfence: non-temporal stores are weakly ordered, so a
+// worker fences them before it reports its part done.
+func genSfence() {
+	TEXT("sfence", NOSPLIT, "func()")
+	Doc("sfence orders the non-temporal stores before it before every later store.")
+	SFENCE()
 	RET()
 }
