@@ -7,7 +7,8 @@
 // the non-padding positions; each id's run is one unit, summed in position
 // order exactly as impl/sparse sums it (cleared row, then += s·g per
 // position, the product rounded once), then updated by optim's
-// Rule.Update. So the result is bit for bit that of impl/sparse followed by
+// Rule.Update (run by impl/internal/rowstep's vector loops, which give its
+// bits). So the result is bit for bit that of impl/sparse followed by
 // impl/step, for every worker count. The parallel kernel cuts the runs into
 // contiguous parts of about equal cost (occurrences + one for the update,
 // times D) and each worker claims parts through impl/internal/team; a row
@@ -28,6 +29,7 @@ import (
 	"sync"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/internal/rowstep"
 	"github.com/embgrad/embgrad/impl/internal/team"
 	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/optim"
@@ -104,7 +106,7 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 	}
 	runs := len(s.starts)
 	s.starts = append(s.starts, int32(len(s.keys)))
-	r := o.Rule(st.Step + 1)
+	r := rowstep.New(o.Rule(st.Step + 1))
 	if D > 0 && runs > 0 {
 		if t == nil || runs < 2 {
 			s.rows = grow(s.rows, D)
@@ -122,7 +124,7 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 
 // parallel runs the parts on t; a function of its own so that only this
 // path pays for the closure's heap-allocated captures.
-func (s *scratch) parallel(t *team.Team, r optim.Rule, n int, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options) {
+func (s *scratch) parallel(t *team.Team, r rowstep.Rule, n int, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options) {
 	parts := min(n*partsPerWorker, len(s.starts)-1)
 	s.cut(parts)
 	s.rows = grow(s.rows, parts*D)
@@ -157,13 +159,16 @@ func (s *scratch) cut(parts int) {
 }
 
 // part reduces and updates runs [lo, hi), using g (D elements) as scratch.
-func (s *scratch) part(r *optim.Rule, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options, lo, hi int, g []float32) {
+func (s *scratch) part(r *rowstep.Rule, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options, lo, hi int, g []float32) {
 	for q := lo; q < hi; q++ {
 		run := s.keys[s.starts[q]:s.starts[q+1]]
 		sc := float32(1)
 		if opt.ScaleGradByFreq {
 			sc = 1 / float32(len(run))
 		}
+		v := int(run[0] >> 32)
+		wv, m1, m2 := w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D)
+		r.Prefetch(wv, m1, m2) // a scattered row: its lines arrive while the gradient is summed
 		clear(g)
 		for n, key := range run {
 			if n+1 < len(run) {
@@ -178,8 +183,7 @@ func (s *scratch) part(r *optim.Rule, w []float32, st *optim.State, D int, gradO
 				vec.Add(g, x) // the same bits: float32(1*x) is x
 			}
 		}
-		v := int(run[0] >> 32)
-		r.Update(w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D), g)
+		r.Update(wv, m1, m2, g)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package step is the optimizer step from a coalesced sparse gradient
 // (optim.Stepper), serial or parallel. Each row's update is optim's
-// Rule.Update on that row alone, so rows are independent: the parallel
+// Rule.Update on that row alone (run by impl/internal/rowstep's vector
+// loops, which give Update's bits), so rows are independent: the parallel
 // kernel cuts rows[:U] into contiguous parts, each updated by one worker,
 // and gives the serial kernel's bits for every worker count.
 package step
@@ -8,6 +9,7 @@ package step
 import (
 	"runtime"
 
+	"github.com/embgrad/embgrad/impl/internal/rowstep"
 	"github.com/embgrad/embgrad/impl/internal/team"
 	"github.com/embgrad/embgrad/optim"
 )
@@ -48,7 +50,7 @@ func (k Kernel) Step(w []float32, st *optim.State, V, D int, rows []int32, value
 	if err := optim.ValidateStep(w, st, V, D, rows, values, U, o); err != nil {
 		return err
 	}
-	r := o.Rule(st.Step + 1)
+	r := rowstep.New(o.Rule(st.Step + 1))
 	n := k.workers
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -65,7 +67,7 @@ func (k Kernel) Step(w []float32, st *optim.State, V, D int, rows []int32, value
 // parallel is update on contiguous parts of rows, one worker each. It is
 // a function of its own so that the closure's captures (and the rule) are
 // heap-allocated only on this path, not by every serial call.
-func parallel(r optim.Rule, n int, w []float32, st *optim.State, D int, rows []int32, values []float32) {
+func parallel(r rowstep.Rule, n int, w []float32, st *optim.State, D int, rows []int32, values []float32) {
 	U := len(rows)
 	t := team.Start(n)
 	parts := min(n*partsPerWorker, U)
@@ -77,8 +79,16 @@ func parallel(r optim.Rule, n int, w []float32, st *optim.State, D int, rows []i
 }
 
 // update applies r to rows, whose gradients are values' consecutive rows.
-func update(r *optim.Rule, w []float32, st *optim.State, D int, rows []int32, values []float32) {
+// The rows of w (and Adam's moments) are scattered over the table, which
+// the hardware prefetchers cannot follow: each row's lines are requested
+// one row ahead, while the current row is updated. (values is read in
+// order and needs no hint.)
+func update(r *rowstep.Rule, w []float32, st *optim.State, D int, rows []int32, values []float32) {
 	for u, v := range rows {
+		if u+1 < len(rows) {
+			j := int(rows[u+1])
+			r.Prefetch(w[j*D:(j+1)*D], st.Row1(j, D), st.Row2(j, D))
+		}
 		i := int(v)
 		r.Update(w[i*D:(i+1)*D], st.Row1(i, D), st.Row2(i, D), values[u*D:(u+1)*D])
 	}

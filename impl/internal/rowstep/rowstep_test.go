@@ -1,0 +1,128 @@
+package rowstep
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/embgrad/embgrad/internal/suite"
+	"github.com/embgrad/embgrad/optim"
+)
+
+// special values a row may hold: NaN, infinities, signed zeros, subnormals.
+var special = []float32{
+	float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
+	0, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -0x1p-130, 0x1p-126,
+	math.MaxFloat32, -math.MaxFloat32, 1, -1, 0x1p-24,
+}
+
+func row(rng *rand.Rand, n int, nonNeg bool) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		if rng.IntN(16) == 0 {
+			v[i] = special[rng.IntN(len(special))]
+		} else {
+			v[i] = float32(rng.NormFloat64() * math.Ldexp(1, rng.IntN(21)-10))
+		}
+		if nonNeg {
+			v[i] = float32(math.Abs(float64(v[i])))
+		}
+	}
+	return v
+}
+
+// optimizers are the suite's settings and a few more: zero learning rate,
+// large decay, Adam late in a run.
+func optimizers() []optim.Optimizer {
+	return append(suite.Optimizers(),
+		optim.SGD{LR: 0},
+		optim.SGD{LR: 1e-3, WeightDecay: 3},
+		optim.Adagrad{LR: 0, Eps: 1e-10},
+		optim.Adagrad{LR: 0.01, Eps: 1e-10, WeightDecay: 1e-2},
+		optim.Adam{LR: 1e-3, Beta1: 0, Beta2: 0, Eps: 1e-12},
+	)
+}
+
+// TestSameBitsAsRuleUpdate is the package's claim: Update gives optim's
+// Rule.Update bits (a NaN where Update has a NaN: payloads are Go's
+// choice), on every path this build runs, for every length 0..70 and
+// several step numbers.
+func TestSameBitsAsRuleUpdate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, o := range optimizers() {
+		for _, step := range []int64{1, 2, 17, 1000} {
+			r := o.Rule(step)
+			vr := New(r)
+			for D := 0; D <= 70; D++ {
+				for rep := range 6 {
+					clean := rep < 3 // rows without special values too, so most elements stay finite
+					w0, g := row(rng, D, false), row(rng, D, false)
+					if clean {
+						for i := range g {
+							g[i] = float32(rng.NormFloat64())
+							w0[i] = float32(rng.NormFloat64())
+						}
+					}
+					st0 := o.NewState(1, D)
+					for i := range st0.Momentum1 {
+						st0.Momentum1[i] = float32(math.Abs(rng.NormFloat64()))
+					}
+					if len(st0.Momentum2) > 0 {
+						copy(st0.Momentum1, row(rng, D, false))
+						copy(st0.Momentum2, row(rng, D, true))
+					}
+					w, st := slices.Clone(w0), suite.CloneState(st0)
+					ww, ws := slices.Clone(w0), suite.CloneState(st0)
+					r.Update(ww, ws.Row1(0, D), ws.Row2(0, D), g)
+					vr.Update(w, st.Row1(0, D), st.Row2(0, D), g)
+					what := fmt.Sprintf("%s step %d D=%d rep %d", suite.OptimizerString(o), step, D, rep)
+					if err := suite.SameBitsAnyNaN(w, ww, max(D, 1), "(Rule.Update)"); err != nil {
+						t.Fatalf("%s: weights: %v", what, err)
+					}
+					if err := suite.SameBitsAnyNaN(st.Momentum1, ws.Momentum1, max(D, 1), "(Rule.Update)"); err != nil {
+						t.Fatalf("%s: Momentum1: %v", what, err)
+					}
+					if err := suite.SameBitsAnyNaN(st.Momentum2, ws.Momentum2, max(D, 1), "(Rule.Update)"); err != nil {
+						t.Fatalf("%s: Momentum2: %v", what, err)
+					}
+					if clean {
+						// no NaN input: the bits must be equal outright
+						if err := suite.SameBits(w, ww, max(D, 1), "(Rule.Update)"); err != nil {
+							t.Fatalf("%s: weights: %v", what, err)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestParams checks Params round-trips: New of every rule is accepted.
+func TestParams(t *testing.T) {
+	for _, o := range optimizers() {
+		r := o.Rule(1)
+		if p := r.Params(); p.Name != o.Name() {
+			t.Errorf("%s: Params().Name = %q", o.Name(), p.Name)
+		}
+		_ = New(r)
+	}
+}
+
+func TestSerialUpdateDoesNotAllocate(t *testing.T) {
+	w, m1, m2, g := make([]float32, 64), make([]float32, 64), make([]float32, 64), make([]float32, 64)
+	for _, o := range optimizers() {
+		r := New(o.Rule(3))
+		a, b := m1[:0], m2[:0]
+		switch o.Name() {
+		case "adagrad":
+			a = m1[:1]
+		case "adam":
+			a, b = m1, m2
+		}
+		if n := testing.AllocsPerRun(10, func() { r.Update(w, a, b, g) }); n != 0 {
+			t.Errorf("%s: %v allocs", o.Name(), n)
+		}
+	}
+}
