@@ -19,7 +19,7 @@
 // pass and partial rows; on the Zipf and text streams of bench/ the hottest
 // row is a few percent of a batch, which one part absorbs.
 //
-// Buffers (the pairs, the run starts and one scratch row per part) are
+// Buffers (the pairs, the run starts and rowstep.Group scratch rows per part) are
 // pooled, so a warm call allocates nothing.
 package fused
 
@@ -68,7 +68,7 @@ type scratch struct {
 	keys   []uint64  // id<<32 | position, sorted
 	starts []int32   // run starts in keys, and len(keys) last
 	cuts   []int32   // part p is runs [cuts[p], cuts[p+1])
-	rows   []float32 // one D-row of scratch per part
+	rows   []float32 // rowstep.Group D-rows of scratch per part
 }
 
 var pool = sync.Pool{New: func() any { return new(scratch) }}
@@ -109,7 +109,7 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 	r := rowstep.New(o.Rule(st.Step + 1))
 	if D > 0 && runs > 0 {
 		if t == nil || runs < 2 {
-			s.rows = grow(s.rows, D)
+			s.rows = grow(s.rows, rowstep.Group*D)
 			s.part(&r, w, st, D, gradOut, opt, 0, runs, s.rows)
 		} else {
 			s.parallel(t, r, n, w, st, D, gradOut, opt)
@@ -127,9 +127,10 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 func (s *scratch) parallel(t *team.Team, r rowstep.Rule, n int, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options) {
 	parts := min(n*partsPerWorker, len(s.starts)-1)
 	s.cut(parts)
-	s.rows = grow(s.rows, parts*D)
+	gd := rowstep.Group * D
+	s.rows = grow(s.rows, parts*gd)
 	t.Run(parts, func(p int) {
-		s.part(&r, w, st, D, gradOut, opt, int(s.cuts[p]), int(s.cuts[p+1]), s.rows[p*D:(p+1)*D])
+		s.part(&r, w, st, D, gradOut, opt, int(s.cuts[p]), int(s.cuts[p+1]), s.rows[p*gd:(p+1)*gd])
 	})
 }
 
@@ -158,32 +159,47 @@ func (s *scratch) cut(parts int) {
 	s.cuts = append(s.cuts, int32(runs))
 }
 
-// part reduces and updates runs [lo, hi), using g (D elements) as scratch.
+// part reduces and updates runs [lo, hi), using g (rowstep.Group×D
+// elements) as scratch: rowstep.Group runs are reduced, each into its own
+// D-row of g, then updated together (Adagrad's sums of squares
+// interleaved; rows are distinct, so the order of updates is free).
 func (s *scratch) part(r *rowstep.Rule, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options, lo, hi int, g []float32) {
-	for q := lo; q < hi; q++ {
-		run := s.keys[s.starts[q]:s.starts[q+1]]
-		sc := float32(1)
-		if opt.ScaleGradByFreq {
-			sc = 1 / float32(len(run))
+	var b rowstep.Rows
+	for q0 := lo; q0 < hi; q0 += rowstep.Group {
+		b.N = min(rowstep.Group, hi-q0)
+		for k := range b.N {
+			run := s.keys[s.starts[q0+k]:s.starts[q0+k+1]]
+			v := int(run[0] >> 32)
+			wv, m1, m2 := w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D)
+			r.Prefetch(wv, m1, m2) // a scattered row: its lines arrive while the gradients are summed
+			gk := g[k*D : (k+1)*D]
+			reduce(gk, run, D, gradOut, opt.ScaleGradByFreq)
+			b.W[k], b.M1[k], b.M2[k], b.G[k] = wv, m1, m2, gk
 		}
-		v := int(run[0] >> 32)
-		wv, m1, m2 := w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D)
-		r.Prefetch(wv, m1, m2) // a scattered row: its lines arrive while the gradient is summed
-		clear(g)
-		for n, key := range run {
-			if n+1 < len(run) {
-				i := int(uint32(run[n+1]))
-				vec.Prefetch(gradOut[i*D : (i+1)*D]) // positions are scattered: fetch the next row now
-			}
-			i := int(uint32(key))
-			x := gradOut[i*D : (i+1)*D]
-			if opt.ScaleGradByFreq {
-				vec.AddScaled(g, x, sc) // g[j] += float32(sc*x[j]), product rounded once, as impl/sparse
-			} else {
-				vec.Add(g, x) // the same bits: float32(1*x) is x
-			}
+		r.UpdateGroup(&b)
+	}
+}
+
+// reduce sums one run's gradOut rows into g, in position order exactly as
+// impl/sparse: g cleared, then g[j] += float32(sc·x[j]) per position.
+func reduce(g []float32, run []uint64, D int, gradOut []float32, scaled bool) {
+	sc := float32(1)
+	if scaled {
+		sc = 1 / float32(len(run))
+	}
+	clear(g)
+	for n, key := range run {
+		if n+1 < len(run) {
+			i := int(uint32(run[n+1]))
+			vec.Prefetch(gradOut[i*D : (i+1)*D]) // positions are scattered: fetch the next row now
 		}
-		r.Update(wv, m1, m2, g)
+		i := int(uint32(key))
+		x := gradOut[i*D : (i+1)*D]
+		if scaled {
+			vec.AddScaled(g, x, sc) // g[j] += float32(sc*x[j]), product rounded once, as impl/sparse
+		} else {
+			vec.Add(g, x) // the same bits: float32(1*x) is x
+		}
 	}
 }
 

@@ -78,19 +78,26 @@ func parallel(r rowstep.Rule, n int, w []float32, st *optim.State, D int, rows [
 	t.Stop()
 }
 
-// update applies r to rows, whose gradients are values' consecutive rows.
+// update applies r to rows, whose gradients are values' consecutive rows,
+// rowstep.Group rows at a time (Adagrad's sums of squares interleaved).
 // The rows of w (and Adam's moments) are scattered over the table, which
-// the hardware prefetchers cannot follow: each row's lines are requested
-// one row ahead, while the current row is updated. (values is read in
+// the hardware prefetchers cannot follow: each group's rows are requested
+// one group ahead, while the current group is updated. (values is read in
 // order and needs no hint.)
 func update(r *rowstep.Rule, w []float32, st *optim.State, D int, rows []int32, values []float32) {
-	for u, v := range rows {
-		if u+1 < len(rows) {
-			j := int(rows[u+1])
+	var b rowstep.Rows
+	for lo := 0; lo < len(rows); lo += rowstep.Group {
+		hi := min(lo+rowstep.Group, len(rows))
+		for _, v := range rows[hi:min(hi+rowstep.Group, len(rows))] {
+			j := int(v)
 			r.Prefetch(w[j*D:(j+1)*D], st.Row1(j, D), st.Row2(j, D))
 		}
-		i := int(v)
-		r.Update(w[i*D:(i+1)*D], st.Row1(i, D), st.Row2(i, D), values[u*D:(u+1)*D])
+		b.N = hi - lo
+		for u := lo; u < hi; u++ {
+			i, k := int(rows[u]), u-lo
+			b.W[k], b.M1[k], b.M2[k], b.G[k] = w[i*D:(i+1)*D], st.Row1(i, D), st.Row2(i, D), values[u*D:(u+1)*D]
+		}
+		r.UpdateGroup(&b)
 	}
 }
 

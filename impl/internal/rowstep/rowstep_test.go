@@ -126,3 +126,47 @@ func TestSerialUpdateDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupSameBitsAsRuleUpdate checks UpdateGroup against Rule.Update row
+// by row, for groups of 1..Group rows of every length 0..40.
+func TestGroupSameBitsAsRuleUpdate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, o := range optimizers() {
+		r := o.Rule(5)
+		vr := New(r)
+		for D := 0; D <= 40; D++ {
+			for n := 1; n <= Group; n++ {
+				const V = Group
+				w0, g := row(rng, V*D, false), row(rng, V*D, false)
+				st0 := o.NewState(V, D)
+				for i := range st0.Momentum1 {
+					st0.Momentum1[i] = float32(math.Abs(rng.NormFloat64()))
+				}
+				if len(st0.Momentum2) > 0 {
+					copy(st0.Momentum1, row(rng, V*D, false))
+					copy(st0.Momentum2, row(rng, V*D, true))
+				}
+				w, st := slices.Clone(w0), suite.CloneState(st0)
+				ww, ws := slices.Clone(w0), suite.CloneState(st0)
+				var b Rows
+				b.N = n
+				for i := range n {
+					v := (i * 3) % V // rows in another order than 0, 1, 2, ...
+					r.Update(ww[v*D:(v+1)*D], ws.Row1(v, D), ws.Row2(v, D), g[i*D:(i+1)*D])
+					b.W[i], b.M1[i], b.M2[i], b.G[i] = w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D), g[i*D:(i+1)*D]
+				}
+				vr.UpdateGroup(&b)
+				what := fmt.Sprintf("%s D=%d n=%d", suite.OptimizerString(o), D, n)
+				if err := suite.SameBitsAnyNaN(w, ww, max(D, 1), "(Rule.Update)"); err != nil {
+					t.Fatalf("%s: weights: %v", what, err)
+				}
+				if err := suite.SameBitsAnyNaN(st.Momentum1, ws.Momentum1, max(D, 1), "(Rule.Update)"); err != nil {
+					t.Fatalf("%s: Momentum1: %v", what, err)
+				}
+				if err := suite.SameBitsAnyNaN(st.Momentum2, ws.Momentum2, max(D, 1), "(Rule.Update)"); err != nil {
+					t.Fatalf("%s: Momentum2: %v", what, err)
+				}
+			}
+		}
+	}
+}
