@@ -39,10 +39,12 @@ func (k Kernel) WithWorkers(n int) optim.Stepper {
 }
 
 // minWork is the number of row elements below which a step runs on the
-// calling goroutine alone; partsPerWorker as in impl/sharded.
+// calling goroutine alone. partsPerWorker: many small parts, claimed in
+// turn through team.Run, so that a worker that loses its CPU on a shared
+// machine delays the step by one small part, not by a half.
 const (
 	minWork        = 1 << 15
-	partsPerWorker = 2
+	partsPerWorker = 8
 )
 
 // Step implements optim.Stepper.
