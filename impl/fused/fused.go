@@ -61,7 +61,7 @@ func (k Kernel) WithWorkers(n int) optim.Fused {
 
 const (
 	minWork        = 1 << 15 // float32 operations below which one goroutine runs the step
-	partsPerWorker = 8 // small parts claimed in turn: a worker that loses its CPU delays the step by one
+	partsPerWorker = 8       // small parts claimed in turn: a worker that loses its CPU delays the step by one
 )
 
 type scratch struct {
