@@ -3,6 +3,7 @@ module github.com/embgrad/embgrad
 go 1.26.0
 
 require (
+	github.com/ebitengine/purego v0.11.3
 	github.com/google/go-cmp v0.6.0
 	github.com/leanovate/gopter v0.2.11
 	github.com/tiktoken-go/tokenizer v0.10.0

@@ -170,3 +170,11 @@ func Uncoalesced(V, D int, ids []int32, gradOut []float32, opt Options) (indices
 	}
 	return indices, values, nil
 }
+
+// SparseParallel is implemented by sparse kernels with a configurable number
+// of workers (n ≥ 1); their results must be bitwise identical for every
+// worker count, which the kernels' tests and the benchmarks (workers=<n>)
+// use it for.
+type SparseParallel interface {
+	WithSparseWorkers(n int) SparseKernel
+}

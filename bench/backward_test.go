@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/bench/benchfile"
@@ -93,9 +94,11 @@ func benchBackward(b *testing.B, c *distCase, k embgrad.Kernel, mode Mode) {
 	b.SetBytes(bytesPerOp(s, len(c.rows), mode))
 	n := 0
 	for b.Loop() {
+		t0 := time.Now()
 		if err := call(k, mode, dst, s, ids, gradOut); err != nil {
 			b.Fatal(err)
 		}
+		slowdown(t0) // -embgrad.slowdown, for gate calibration only
 		n++
 	}
 	b.ReportMetric(float64(n)*float64(s.N)/b.Elapsed().Seconds(), benchfile.TokensPerSec)

@@ -25,6 +25,10 @@ const (
 	Norm     = "BenchmarkNorm" // gradnorm: per-row norms, total norm, clipping
 	// Backward16 is the 16-bit family (bench/half_test.go).
 	Backward16 = "BenchmarkBackward16"
+	Sparse     = "BenchmarkSparse"
+
+	TiedWorkers = "BenchmarkTiedWorkers"
+	Peak        = "BenchmarkPeak"
 )
 
 // Keys of the names, in the order they appear.
@@ -46,6 +50,7 @@ const (
 	KeyDst     = "dst"     // BenchmarkBag: accumulate or scratch (its mode key is the pooling); BenchmarkBackward16: dst's type, f32 or 16 (gradOut's format)
 	KeyWeights = "weights" // BenchmarkBag: none or random per-sample weights
 	KeyDType   = "dtype"   // gradOut's type: bf16, f16, f32
+	KeyISA     = "isa"
 )
 
 // Key order per family.
@@ -59,12 +64,22 @@ var (
 	NormKeys = []string{KeyImpl, KeyV, KeyD, KeyOp, KeyWorkers}
 	// Backward16Keys: the leading keys of BenchmarkBackward, then dtype and dst.
 	Backward16Keys = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyMode, KeyDType, KeyDst}
+	SparseKeys     = []string{KeyImpl, KeyV, KeyD, KeyN, KeyDist, KeyWorkers}
+
+	TiedWorkersKeys = []string{KeyImpl, KeyV, KeyD, KeyT, KeyWorkers}
+	PeakKeys        = []string{KeyISA, KeyThreads}
 )
 
 // Flags of the benchmark binary (besides go test's own).
 const (
 	FlagShapes = "embgrad.shapes" // bench.SelectShapes syntax
 	FlagCheck  = "embgrad.check"  // check outputs against the oracle before timing
+	// FlagSparseShapes selects BenchmarkSparse's shapes (SelectSparseShapes);
+	// empty: the ones FlagShapes names.
+	FlagSparseShapes = "embgrad.sparseshapes"
+	FlagHog          = "embgrad.hog" // CPU-hog child processes beside the benchmarks
+	// FlagSlowdown is the test-only slowdown knob of gate calibration.
+	FlagSlowdown = "embgrad.slowdown"
 )
 
 // Sub names the sub-benchmark of a family from its values, one per key in

@@ -26,10 +26,13 @@ import (
 //     scaled or not;
 //   - sparse/nonfinite: wild values with NaN and ±Inf in gradOut propagate
 //     (within the oracle's rules), padding positions swallowing them;
-//   - sparse/invalid-input: bad ids, lengths, padding, MaxV, too-small
-//     buffers and outputs sharing memory with an input or each other give
-//     an error wrapping embgrad.ErrInvalidInput, U = 0 and unchanged memory;
-//   - sparse/repeat: the same call twice gives the same bits.
+//   - sparse/invalid-input: bad ids, lengths, padding, MaxV and too-small
+//     buffers give an error wrapping embgrad.ErrInvalidInput, U = 0 and
+//     unchanged memory;
+//   - sparse/invalid-overlap: so do outputs sharing memory with an input
+//     or each other (not applicable to a suite.Boundary kernel);
+//   - sparse/repeat: the same call twice gives the same bits, and an
+//     embgrad.SparseParallel kernel the same bits at 1, 2, 3 and 8 workers.
 func SparseChecks(k embgrad.SparseKernel) []NamedCheck {
 	sp := func(name string, f func(embgrad.SparseKernel, Config, *report)) NamedCheck {
 		return suite.NewCheck(name, k.Name(), func(cfg Config, r *report) { f(k, cfg, r) })
@@ -40,6 +43,7 @@ func SparseChecks(k embgrad.SparseKernel) []NamedCheck {
 		sp("sparse/exact", sparseExact),
 		sp("sparse/nonfinite", sparseNonfinite),
 		sp("sparse/invalid-input", sparseInvalid),
+		suite.Needs(sp("sparse/invalid-overlap", sparseOverlap), k, suite.Aliasing),
 		sp("sparse/repeat", sparseRepeat),
 	}
 }
@@ -182,6 +186,17 @@ func sparseRepeat(k embgrad.SparseKernel, cfg Config, r *report) {
 			if !slices.Equal(r1, r2) || suite.FirstDiff(v1, v2) >= 0 {
 				return errors.New("two identical calls gave different bits")
 			}
+			if p, ok := k.(embgrad.SparseParallel); ok {
+				for _, n := range []int{1, 2, 3, 8} {
+					rn, vn, err := sparseRun(p.WithSparseWorkers(n), c, 0)
+					if err != nil {
+						return fmt.Errorf("%d workers: %w", n, err)
+					}
+					if !slices.Equal(rn, r1) || suite.FirstDiff(vn, v1) >= 0 {
+						return fmt.Errorf("%d workers gave different bits than the kernel as given", n)
+					}
+				}
+			}
 			return nil
 		})
 	}
@@ -203,6 +218,15 @@ type sparseBad struct {
 func (c sparseBad) String() string { return c.name }
 
 func sparseInvalid(k embgrad.SparseKernel, cfg Config, r *report) {
+	cases := sparseInvalidCases()
+	for i, c := range cases[:len(cases)-sparseOverlaps] {
+		r.Try(c, func() error { return sparseInvalidOne(k, c, cfg.Stream("sparse/invalid-input", i).Uint64()) })
+	}
+}
+
+// sparseInvalidCases are the invalid calls of sparse/invalid-input and
+// sparse/invalid-overlap.
+func sparseInvalidCases() []sparseBad {
 	const V, D, N = 10, 3, 4
 	ok := sparseBad{V: V, D: D, rows: [2]int{0, N}, ids: [2]int{N, 2 * N}, vals: [2]int{0, N * D}, grad: [2]int{N * D, 2 * N * D}}
 	with := func(name string, f func(*sparseBad)) sparseBad { c := ok; c.name = name; f(&c); return c }
@@ -217,11 +241,25 @@ func sparseInvalid(k embgrad.SparseKernel, cfg Config, r *report) {
 		with("padding < 0", func(c *sparseBad) { c.opt = c.opt.WithPadding(-1) }),
 		with("negative D", func(c *sparseBad) { c.D = -1 }),
 		with("V above MaxV", func(c *sparseBad) { c.V = embgrad.MaxV + 1 }),
+		// sparse/invalid-overlap's, from the same streams: a kernel behind a
+		// process boundary never sees buffers share memory (suite.Needs).
 		with("rows overlap ids", func(c *sparseBad) { c.ids = [2]int{N - 1, 2*N - 1} }),
 		with("values overlap gradOut", func(c *sparseBad) { c.grad = [2]int{N*D - 1, 2*N*D - 1} }),
 		with("values overlap rows", func(c *sparseBad) { c.valsInInts = true; c.ids = [2]int{N * D, N*D + N} }),
 	}
-	for i, c := range cases {
+	return cases
+}
+
+// sparseOverlaps is how many of sparseInvalidCases' last cases lay
+// buffers over one another.
+const sparseOverlaps = 3
+
+// sparseOverlap checks that outputs sharing memory with an input or with
+// each other are rejected as sparseInvalid's other cases are.
+func sparseOverlap(k embgrad.SparseKernel, cfg Config, r *report) {
+	cases := sparseInvalidCases()
+	for i := len(cases) - sparseOverlaps; i < len(cases); i++ {
+		c := cases[i]
 		r.Try(c, func() error { return sparseInvalidOne(k, c, cfg.Stream("sparse/invalid-input", i).Uint64()) })
 	}
 }

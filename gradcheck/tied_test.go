@@ -27,7 +27,7 @@ var tiedCatches = map[string]string{
 	"mutates-dZ":               "tied/oracle",
 	"overwrites-dst":           "tied/oracle",
 	"writes-past-dst":          "tied/oracle",
-	"accepts-overlap":          "tied/invalid-input",
+	"accepts-overlap":          "tied/invalid-overlap",
 }
 
 // Faulty tied kernels are caught even with Short's fewer cases.

@@ -59,13 +59,15 @@ const (
 // Checks returns the properties for k, one named check each. The
 // determinism check is left out for kernels that declare themselves
 // embgrad.Nondeterministic, and the worker check is present only for
-// embgrad.Parallel kernels.
+// embgrad.Parallel kernels. For a kernel behind a process boundary
+// (suite.Boundary) guard-bands, read-only-inputs and the two overlap checks
+// report themselves not applicable (Result.NotApplicable).
 func Checks(k embgrad.Kernel) []NamedCheck {
 	cs := []NamedCheck{
 		check("oracle", k, realValues, func(c Case) error { return verify(k.Backward, c) }),
 		check("untouched-rows", k, realValues, func(c Case) error { return untouched(k, c) }),
-		check("guard-bands", k, realValues, func(c Case) error { return only(suite.StrayWrite, k, c) }),
-		check("read-only-inputs", k, realValues, func(c Case) error { return only(suite.ChangedInput, k, c) }),
+		suite.Needs(check("guard-bands", k, realValues, func(c Case) error { return only(suite.StrayWrite, k, c) }), k, suite.StrayWrite),
+		suite.Needs(check("read-only-inputs", k, realValues, func(c Case) error { return only(suite.ChangedInput, k, c) }), k, suite.ChangedInput),
 		check("permutation", k, dyadicValues, func(c Case) error { return permutation(k, c) }),
 		check("batch-split", k, dyadicValues, func(c Case) error { return batchSplit(k, c) }),
 		check("linearity", k, dyadicValues, func(c Case) error { return linearity(k, c) }),
@@ -83,7 +85,11 @@ func Checks(k embgrad.Kernel) []NamedCheck {
 		cs = append(cs, check("workers", k, realValues, func(c Case) error { return workers(p, c) }))
 	}
 	for _, inv := range invalidKinds {
-		cs = append(cs, check("invalid-"+inv.name, k, realValues, func(c Case) error { return rejects(k, c, inv.corrupt) }))
+		c := check("invalid-"+inv.name, k, realValues, func(c Case) error { return rejects(k, c, inv.corrupt) })
+		if aliasing[inv.name] {
+			c = suite.Needs(c, k, suite.Aliasing)
+		}
+		cs = append(cs, c)
 	}
 	return cs
 }

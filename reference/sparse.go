@@ -18,6 +18,13 @@ type SparseResult struct {
 // validates them with embgrad.Validate (on a zero V×D dst, which it
 // allocates) and returns that error for invalid input.
 func SparseOracle(V, D int, ids []int32, gradOut []float32, opt embgrad.Options) (*SparseResult, error) {
+	if V < 0 || D < 0 {
+		// Validate names the bad shape; the dense dst could not be made.
+		if err := embgrad.Validate(nil, V, D, ids, gradOut, opt); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("reference: negative shape V=%d D=%d", V, D)
+	}
 	if int64(V)*int64(D) > 1<<28 {
 		return nil, fmt.Errorf("reference: V*D = %d*%d is too large for the dense oracle", V, D)
 	}

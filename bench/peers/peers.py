@@ -49,6 +49,34 @@ Peers (impl=…):
                   key, so here the suffix is the thread count W (at W = the
                   CPU count it lines up with the Go tied kernels' rows).
 
+Sparse and step peers (with -sparse SPEC: the inputs of bench.SparseShapes,
+dumped by `dumpids -sparse SPEC`; names as BenchmarkSparse and
+BenchmarkStep):
+
+  torch-sparse-coalesce
+                  BenchmarkSparse/impl=torch-sparse-coalesce/V=…/D=…/N=…/dist=…/workers=W:
+                  aten.embedding_sparse_backward (nn.Embedding(sparse=True)'s
+                  backward) then .coalesce(): the coalesced gradient, the
+                  form embgrad's sparse kernels write. B/s uses the Go bytes
+                  model (bench.SparseBytes, from the manifest).
+  torch-dense-sgd, torch-dense-adagrad
+                  BenchmarkStep/impl=…/V=…/D=…/N=…/dist=…/optim=sgd|adagrad/workers=W:
+                  one training step's gradient and update: W.grad =
+                  aten.embedding_dense_backward(...) (a fresh V×D table each
+                  call), optim.SGD(lr) / optim.Adagrad(lr).step(), W.grad = None
+                  (zero_grad(set_to_none=True)). With -variant reuse (run.sh's
+                  glibc settings) they become torch-dense-sgd-reuse, ….
+  torch-sparse-sgd, torch-sparse-adam
+                  BenchmarkStep/…/optim=sgd|adam: W.grad =
+                  aten.embedding_sparse_backward(...) (uncoalesced), then
+                  optim.SGD(lr).step() / optim.SparseAdam(lr).step().
+                  Step peers post ns/op and tokens/s only (no B/s: the bytes
+                  model of a step is the Go benchmark's).
+  Each step peer is validated once from a random table against a float64
+  numpy step (touched rows within a rounding bound, untouched rows bitwise
+  unchanged). A peer whose tensors (-max-gb, default 8) would not fit is
+  skipped with a message; Llama-3's dense table alone is 2.1 GB per tensor.
+
 Ids: the token ids come from `go run ./bench/peers/dumpids -out DIR` (raw
 little-endian int32 files + manifest.json, written from package bench's own
 generators and committed text stream). peers.py runs it itself unless given
@@ -217,6 +245,8 @@ def dump_ids(args):
     cmd = ["go", "run", "./bench/peers/dumpids", "-out", d]
     if args.shapes:
         cmd += ["-shapes", args.shapes]
+    if args.sparse:
+        cmd += ["-sparse", args.sparse]
     print("peers.py: " + " ".join(cmd), file=sys.stderr)
     r = subprocess.run(cmd, cwd=repo_root())
     if r.returncode != 0:
@@ -427,6 +457,81 @@ def backward_peers(np, torch, V, D, ids64, g_np, g_t, idx_t):
     return peers
 
 
+STEP_LR = 0.01
+
+
+def sparse_peers(torch, V, g_t, idx_t):
+    """Return {impl: make}, make() -> (fn, result()) with result() = (rows, values)."""
+    def coalesce(keep=True):
+        box = [None]
+
+        def fn():
+            r = torch.ops.aten.embedding_sparse_backward(g_t, idx_t, V, -1, False).coalesce()
+            if keep:
+                box[0] = r
+        return fn, lambda: (box[0].indices()[0].numpy(), box[0].values().numpy())
+    return {"torch-sparse-coalesce": coalesce}
+
+
+def step_peers(torch, V, D, N, g_t, idx_t):
+    """Return [(impl, optim, make, gb)]: make(w_np) -> fn, one gradient and
+    optimizer step on the table w_np (updated in place); gb estimates the
+    GB of tensors alive during a step."""
+    vd = 4 * V * D / 1e9
+    nd = 4 * N * D / 1e9
+
+    def make_step(sparse, optim):
+        def make(w_np):
+            W = torch.nn.Parameter(torch.from_numpy(w_np))  # shares w_np's memory
+            if optim == "sgd":
+                opt = torch.optim.SGD([W], lr=STEP_LR)
+            elif optim == "adagrad":
+                opt = torch.optim.Adagrad([W], lr=STEP_LR)
+            else:
+                opt = torch.optim.SparseAdam([W], lr=STEP_LR)
+            backward = (torch.ops.aten.embedding_sparse_backward if sparse
+                        else torch.ops.aten.embedding_dense_backward)
+
+            def fn():
+                W.grad = backward(g_t, idx_t, V, -1, False)
+                opt.step()
+                W.grad = None  # zero_grad(set_to_none=True)
+            return fn
+        return make
+    return [
+        ("torch-dense-sgd", "sgd", make_step(False, "sgd"), 2 * vd + nd),
+        ("torch-dense-adagrad", "adagrad", make_step(False, "adagrad"), 4 * vd + nd),
+        ("torch-sparse-sgd", "sgd", make_step(True, "sgd"), vd + 3 * nd),
+        ("torch-sparse-adam", "adam", make_step(True, "adam"), 3 * vd + 4 * nd),
+    ]
+
+
+def step_check(np, name, optim, w0, w1, ref):
+    """w1 should be one step of optim from w0 with the gradient ref (float64)."""
+    touched = np.zeros(w0.shape[0], dtype=bool)
+    touched[ref.rows] = True
+    if not np.array_equal(w1[~touched], w0[~touched]):
+        raise ValidationError(f"{name}: the step changed rows no id names")
+    g, eg = ref.sum, gamma(np, ref.count) * ref.abs  # the gradient and its error bound
+    w = w0[ref.rows].astype(np.float64)
+    if optim == "sgd":
+        want = w - STEP_LR * g
+        # torch-sparse-sgd adds each occurrence's −lr·g_i into w uncoalesced:
+        # a sum of count+1 terms, whose bound covers the coalesced order too.
+        bound = 2 * gamma(np, ref.count + 2) * (np.abs(w) + STEP_LR * ref.abs)
+    else:
+        if optim == "adagrad":  # state_sum = g², w -= lr·g/(sqrt(state_sum) + 1e-10)
+            upd = STEP_LR * g / (np.abs(g) + 1e-10)
+        else:  # SparseAdam, step 1: m = 0.1·g, v = 0.001·g², bias-corrected
+            bc1, bc2 = 1 - 0.9, 1 - 0.999
+            upd = STEP_LR * math.sqrt(bc2) / bc1 * (bc1 * g) / (np.sqrt(bc2 * g * g) + 1e-8)
+        want = w - upd
+        # |d upd/dg| ≤ lr·eps/(|g|+eps)² ≤ lr/|g|: the gradient's error moves
+        # the update by at most lr·eg/|g|; plus the float32 roundings.
+        bound = STEP_LR * np.minimum(eg / np.maximum(np.abs(g), 1e-30), 2) + 16 * U32 * (np.abs(w) + STEP_LR)
+    check_close(np, name, w1[ref.rows], want, bound)
+
+
 def parallel_backend(torch):
     m = re.search(r"ATen parallel backend: *(.+)", torch.__config__.parallel_info())
     return f"parallel backend {m.group(1).strip()}" if m else "parallel backend ?"
@@ -518,6 +623,13 @@ def main():
     ap.add_argument("-variant", default="",
                     help="append -VARIANT to every impl name, to tell a run under another environment apart "
                          "(e.g. -variant reuse: impl=torch-dense-reuse)")
+    ap.add_argument("-sparse", default="none",
+                    help="passed to dumpids -sparse when peers.py runs it: the BenchmarkSparse/BenchmarkStep "
+                         "inputs (none, all, sweep, or names such as gpt2,v1e4; default none)")
+    ap.add_argument("-families", default="backward,tied,sparse,step",
+                    help="comma-separated families to run (default all the manifest has inputs for)")
+    ap.add_argument("-max-gb", dest="max_gb", type=float, default=8,
+                    help="skip a step peer whose tensors would take more GB than this (default 8)")
     ap.add_argument("-check", action="store_true",
                     help="only check that numpy and torch import; print their versions")
     args = ap.parse_args()
@@ -594,7 +706,7 @@ def main():
     emit(f"peers-bytes: {man.get('bytes_model', 'from manifest')}")
     for (V, D) in sorted({(e["V"], e["D"]) for e in man["backward"]
                           if re_shape.search(e["shape"]) or re_shape.search(f"V={e['V']}/D={e['D']}")}):
-        if not re_impl.search("torch-dense"):
+        if not re_impl.search("torch-dense") or "backward" not in args.families.split(","):
             break
         torch.set_num_threads(max(threads))
         fresh, resident = alloc_probe(torch, V, D)
@@ -606,9 +718,16 @@ def main():
     emit("")
 
     # Plan the benchmarks so progress can show an ETA.
+    families = set(args.families.split(","))
     entries = [e for e in man["backward"]
                if (re_shape.search(e["shape"]) or re_shape.search(f"V={e['V']}/D={e['D']}"))
-               and re_dist.search(e["dist"])]
+               and re_dist.search(e["dist"])] if "backward" in families else []
+    sparse_entries = [e for e in man.get("sparse", [])
+                      if (re_shape.search(e["shape"]) or re_shape.search(f"V={e['V']}/D={e['D']}"))
+                      and re_dist.search(e["dist"])]
+    sparse_impls = [i for i in ["torch-sparse-coalesce"] if re_impl.search(i)] if "sparse" in families else []
+    step_impls = [i for i in ["torch-dense-sgd", "torch-dense-adagrad", "torch-sparse-sgd", "torch-sparse-adam"]
+                  if re_impl.search(i)] if "step" in families else []
     rng = np.random.default_rng(args.seed)
     failures = []
     started = time.monotonic()
@@ -647,9 +766,10 @@ def main():
              "D": man["tied"][0]["D"] if man.get("tied") else 768, "T": t}
             for t in sorted(want) if all(x["T"] != t for x in man.get("tied", []))]
         tied_ts = [t for t in tied_ts if t["T"] in want]
-    if not re_impl.search("torch-matmul"):
+    if not re_impl.search("torch-matmul") or "tied" not in families:
         tied_ts = []
-    total_est = sum(len(workers_for(impl)) for _, impl, _ in plans) + len(threads) * len(tied_ts)
+    total_est = (sum(len(workers_for(impl)) for _, impl, _ in plans) + len(threads) * len(tied_ts)
+                 + len(sparse_entries) * len(threads) * (len(sparse_impls) + len(step_impls)))
 
     # Backward benchmarks, one (V, D, N, dist) input at a time.
     grads = {}
@@ -743,6 +863,65 @@ def main():
                 emit(fmt_line(name, t, n, ns, 0, [("GFLOP/s", 2 * V * D * T / 1e9)]))
             progress(name)
         del want, bound, base
+
+    # Sparse backward and optimizer steps, one (V, D, N, dist) input at a time.
+    for e in sparse_entries if sparse_impls or step_impls else []:
+        V, D, N = e["V"], e["D"], e["N"]
+        ids64 = load_ids(np, ids_dir, e).astype(np.int64)
+        g_np = (2 * rng.random((N, D), dtype=np.float32) - 1).astype(np.float32)
+        g_t, idx_t = torch.from_numpy(g_np), torch.from_numpy(ids64)
+        ref = BackwardRef(np, V, D, ids64, g_np)
+        sp = sparse_peers(torch, V, g_t, idx_t)
+        steps = [st for st in step_peers(torch, V, D, N, g_t, idx_t) if st[0] in step_impls]
+        for t in threads:
+            torch.set_num_threads(t)
+            blas.set_threads(t)
+            for impl in sparse_impls:
+                name = f"BenchmarkSparse/impl={impl}{args.suffix}/V={V}/D={D}/N={N}/dist={e['dist']}/workers={t}"
+                try:
+                    fn, result = sp[impl]()
+                    fn()
+                    rows, vals = result()
+                    if not np.array_equal(rows, ref.rows):
+                        raise ValidationError(f"{name}: coalesced rows differ from the distinct ids")
+                    check_close(np, name, vals, ref.sum, gamma(np, ref.count) * ref.abs)
+                except ValidationError as err:
+                    failures.append(str(err))
+                    print(f"peers.py: VALIDATION FAILED, no numbers posted: {err}", file=sys.stderr, flush=True)
+                    progress(name)
+                    continue
+                del fn, result
+                fn, _ = sp[impl](keep=False)
+                for n, ns in timer.run(fn):
+                    emit(fmt_line(name, args.procs, n, ns, e["bytes"], [("tokens/s", N)]))
+                del fn
+                progress(name)
+            for impl, optim, make, gb in steps:
+                name = (f"BenchmarkStep/impl={impl}{args.suffix}/V={V}/D={D}/N={N}/dist={e['dist']}/"
+                        f"optim={optim}/workers={t}")
+                if gb > args.max_gb:
+                    print(f"peers.py: skipping {name}: about {gb:.1f} GB of tensors, above -max-gb {args.max_gb:g}",
+                          file=sys.stderr, flush=True)
+                    progress(name)
+                    continue
+                w0 = rng.standard_normal((V, D), dtype=np.float32)
+                w = w0.copy()
+                try:
+                    fn = make(w)
+                    fn()
+                    step_check(np, name, optim, w0, w, ref)
+                except ValidationError as err:
+                    failures.append(str(err))
+                    print(f"peers.py: VALIDATION FAILED, no numbers posted: {err}", file=sys.stderr, flush=True)
+                    progress(name)
+                    continue
+                del w0
+                for n, ns in timer.run(fn):  # keeps stepping the same table and optimizer state
+                    emit(fmt_line(name, args.procs, n, ns, 0, [("tokens/s", N)]))
+                del fn, w
+                gc.collect()
+                progress(name)
+        del ref
 
     if out is not sys.stdout:
         out.close()

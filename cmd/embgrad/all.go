@@ -30,7 +30,6 @@ func all(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	fmt.Fprintln(stderr, "[1/2] verifying every built-in kernel")
-	verifySteps = stepKernels(everyKernel) // every optimizer step too (verify_step.go)
 	if _, failed := verifyAll(stdout, cfg, builtins()); failed > 0 {
 		return fmt.Errorf("verify: %d check(s) failed; not benchmarking broken kernels", failed)
 	}

@@ -35,6 +35,7 @@ type gateFlags struct {
 	out       string
 	allowNew  bool
 	rerun     bool
+	confirm   string // "pooled" or "and" (gatebase.go)
 	testflags gateMultiFlag
 	opt       gate.Options
 }
@@ -83,6 +84,7 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&f.out, "out", "", "with -base: directory for the result files (default: a new temporary directory, kept)")
 	fs.BoolVar(&f.allowNew, "allow-new", false, "benchmarks only in NEW (e.g. a new kernel) are listed, not an error")
 	fs.BoolVar(&f.rerun, "rerun", true, "with -base: re-run suspected regressions (fresh interleaved samples) and fail only if confirmed")
+	fs.StringVar(&f.confirm, "confirm", "pooled", `with -base: how the re-run decides: "pooled" (first-run and re-run samples of the suspects together) or "and" (the re-run alone)`)
 	fs.Var(&f.testflags, "testflag", "with -base: extra flag for both benchmark binaries, e.g. -testflag=-test.cpu=1 (repeatable)")
 
 	// Accept flags after the file names too: parse, take positionals, repeat.
@@ -115,6 +117,8 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 		err = fmt.Errorf("gate: -base REV takes no file arguments, got %q", files)
 	case f.base != "" && f.count < gateMinCount:
 		err = fmt.Errorf("gate: -count %d: -base runs each side at least %d times", f.count, gateMinCount)
+	case f.confirm != "pooled" && f.confirm != "and":
+		err = fmt.Errorf("gate: -confirm %q: want pooled or and", f.confirm)
 	}
 	if err == nil && f.base != "" {
 		if _, rerr := regexp.Compile(f.bench); rerr != nil {

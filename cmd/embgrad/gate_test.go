@@ -57,6 +57,7 @@ func gateCases() []gateCase {
 		{"alpha-nan", []string{"-alpha", "NaN", td("old-few.txt"), td("new-few.txt")}, 2},
 		{"alpha-inf", []string{"-alpha", "+Inf", old, td("new-regression.txt")}, 2},
 		{"bad-benchtime", []string{"-base", "HEAD", "-benchtime", "abc"}, 2},
+		{"bad-confirm", []string{"-base", "HEAD", "-confirm", "or"}, 2},
 		{"md-unwritable", []string{"-md", td("no-such-dir/gate.md"), old, td("new-regression.txt")}, 1},
 	}
 }

@@ -131,6 +131,19 @@ func gateBase(stderr io.Writer, f *gateFlags) (rep *gate.Report, extra []string,
 		return nil, extra, err
 	}
 	extra = append(extra, fmt.Sprintf("re-run files (kept): `%s`, `%s`", oldRe, newRe))
+	if f.confirm == "pooled" {
+		// One comparison on twice the samples, not a second test ANDed
+		// with the first: the calibration (results/GATE.md) measured the
+		// AND losing power with no gain in false alarms.
+		oldP, newP := filepath.Join(outDir, "old-pooled.txt"), filepath.Join(outDir, "new-pooled.txt")
+		for _, pp := range [][3]string{{oldTxt, oldRe, oldP}, {newTxt, newRe, newP}} {
+			if err := gatePool(pp[0], pp[1], pp[2], suspects); err != nil {
+				return nil, extra, err
+			}
+		}
+		extra = append(extra, fmt.Sprintf("suspects' first-run and re-run samples pooled (kept): `%s`, `%s`", oldP, newP))
+		oldRe, newRe = oldP, newP
+	}
 	rerun, err := gateFiles(oldRe, newRe, f.opt)
 	if err != nil {
 		return nil, extra, fmt.Errorf("re-run of suspects: %w", err)

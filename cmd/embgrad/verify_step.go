@@ -15,11 +15,6 @@ type stepVerify struct {
 	suites map[string][]suite.Check
 }
 
-// verifySteps are the step kernels verifyAll adds as columns: set by
-// verify from its -kernel pattern, nil (none) elsewhere, so callers of
-// verifyAll that list their own kernels get only those.
-var verifySteps []stepVerify
-
 // stepKernels returns the registry's step kernels whose column names match
 // re: the registry lists each serial kernel first, shown as <name>-serial.
 func stepKernels(re *regexp.Regexp) []stepVerify {

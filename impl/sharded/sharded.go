@@ -46,9 +46,9 @@
 // and reset where touched, so a call costs O(len(ids)) besides the adds, not
 // O(V); with D = 0 there is nothing to add and nothing is counted.
 //
-// BackwardScratch clears dst in parallel first, in contiguous chunks claimed
-// like parts (a GPT-2 gradient is 154 MB, and the clear is most of the
-// time), then accumulates as Backward does.
+// BackwardScratch writes the table once, in one parallel pass over its rows
+// (scratch.go): untouched rows cleared, touched rows set from their sums in
+// Backward's order, so the bits are those of Backward on a cleared dst.
 package sharded
 
 import (
@@ -135,17 +135,9 @@ func (k Kernel) BackwardScratch(dst []float32, V, D int, ids []int32, gradOut []
 	if D == 0 {
 		return nil // nothing to add; and V, unbounded when D = 0, must size no table
 	}
-	n := k.goroutines(max(len(dst), len(ids)*D))
-	t := team.Start(n)
+	t := team.Start(k.goroutines(max(len(dst), len(ids)*D)))
 	defer t.Stop()
-	parts := 1
-	if c := k.goroutines(len(dst)); c > 1 {
-		parts = c * partsPerWorker
-	}
-	t.Run(parts, func(p int) {
-		clear(dst[len(dst)*p/parts : len(dst)*(p+1)/parts])
-	})
-	k.accumulate(t, dst, V, D, ids, gradOut, opt)
+	k.scratch(t, dst, V, D, ids, gradOut, opt)
 	return nil
 }
 
@@ -187,6 +179,10 @@ type plan struct {
 	lists   [][]uint64 // per part: position<<32 | unit, in position order
 	seen    []int32    // per hot row: occurrences handed out so far
 	partial []float32
+	// From scratch (scratch.go): unit f's positions are
+	// pos[start[f]:start[f+1]], in order; fill counts them as they are
+	// placed.
+	start, pos, fill []int32
 }
 
 // prefetchAhead is how many positions ahead of the one being added a part

@@ -20,7 +20,18 @@ func FaultySparse() []embgrad.SparseKernel {
 		sparseLoop{name: "writes-past-values", strayCap: true},
 		sparseLoop{name: "mutates-gradOut", mutate: true},
 		sparseLoop{name: "skips-nan", skipNaN: true},
+		sparseWorkerDependent{sparseLoop{name: "worker-dependent"}},
 	}
+}
+
+// sparseWorkerDependent is an embgrad.SparseParallel kernel whose sums are
+// right at every worker count but whose bits are not the same across
+// counts: with n workers each row's sum starts at its (n−1)-th occurrence.
+type sparseWorkerDependent struct{ sparseLoop }
+
+func (k sparseWorkerDependent) WithSparseWorkers(n int) embgrad.SparseKernel {
+	k.rotate = max(n, 1) - 1
+	return k
 }
 
 // ReorderedSparse returns correct sparse kernels whose summation orders
@@ -47,6 +58,7 @@ type sparseLoop struct {
 	strayCap     bool // writes values one past its length, within its capacity
 	mutate       bool // negates gradOut[0] after the call
 	skipNaN      bool // leaves NaN terms out
+	rotate       int  // each row summed from its rotate-th occurrence (mod count), wrapping around
 }
 
 func (k sparseLoop) Name() string { return k.name }
@@ -118,6 +130,9 @@ func (k sparseLoop) Sparse(rows []int32, values []float32, V, D int, ids []int32
 		}
 		if k.reverseSum {
 			slices.Reverse(pos)
+		}
+		if r := k.rotate; r > 0 && len(pos) > 1 {
+			pos = append(pos[r%len(pos):], pos[:r%len(pos)]...)
 		}
 		if split && len(pos) >= 2 {
 			split = false

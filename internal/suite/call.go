@@ -180,7 +180,7 @@ const (
 // A Violation is a breach of the contract that the guarded call itself
 // saw, as opposed to an error the kernel returned.
 type Violation struct {
-	Kind string // Panicked, StrayWrite or ChangedInput
+	Kind string // Panicked, StrayWrite or ChangedInput (or a caller's own kind)
 	Msg  string
 }
 

@@ -93,7 +93,8 @@ func (f *Failure[C]) Unwrap() error { return f.Err }
 // case smaller) and returns a *Failure[C] with the shrunk counterexample, or
 // nil. Each check draws from its own stream, from the suite seed and its
 // name. Shrinking keeps only cases that fail the same way as the first
-// (see Class), so a counterexample is never traded for another bug's.
+// (see Class), so a counterexample is never traded for another bug's; a
+// first failure wrapping ErrUnavailable is not shrunk at all.
 func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, cond func(C) error) error {
 	cfg, err := cfg.Resolve()
 	if err != nil {
@@ -102,7 +103,8 @@ func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, co
 	params := gopter.DefaultTestParametersWithSeed(int64(cfg.Seed ^ hash(check)))
 	params.MinSuccessfulTests = n
 	var class string
-	found := false
+	var first error
+	found, unavailable := false, false
 	res := prop.ForAll(func(c C) string {
 		cfg.trace(check, subject, c)
 		err := cond(c)
@@ -110,7 +112,11 @@ func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, co
 		case err == nil:
 			return ""
 		case !found:
-			found, class = true, Class(err)
+			found, class, first = true, Class(err), err
+			unavailable = errors.Is(err, ErrUnavailable)
+		case unavailable:
+			// Let gopter shrink at once (every case fails the same); the
+			// case first found is reported, unshrunk, below.
 		case Class(err) != class:
 			return "" // another failure: not a smaller case of this one
 		}
@@ -125,10 +131,15 @@ func ForAll[C Case](cfg Config, check, subject string, n int, gen gopter.Gen, co
 	a := res.Args[0]
 	f := &Failure[C]{Subject: subject, Check: check, Case: a.Arg.(C), Orig: a.OrigArg.(C), Shrinks: a.Shrinks,
 		Err: res.Error, Seed: cfg.Seed, Short: cfg.Short, cfg: cfg}
+	if unavailable {
+		// The kernel never ran: no smaller case is a smaller bug.
+		f.Case, f.Shrinks, f.Err = f.Orig, 0, first
+	}
 	if f.Err == nil {
 		// Rerun the shrunk case to keep the error's type (a
 		// *reference.Mismatch, say); a flaky kernel may pass now.
-		if f.Err = cond(f.Case); f.Err == nil {
+		// (or it is no longer reachable: then what it said when it failed).
+		if f.Err = cond(f.Case); f.Err == nil || errors.Is(f.Err, ErrUnavailable) {
 			f.Err = errors.New(strings.Join(res.Labels, "; "))
 		}
 	}

@@ -176,10 +176,12 @@ type Check struct {
 	Run  func(Config) error
 }
 
-// Result is the outcome of one check: Err is nil when it passed.
+// Result is the outcome of one check: Err is nil when it passed (or did
+// not apply: then NotApplicable says why, see Needs).
 type Result struct {
-	Check string
-	Err   error
+	Check         string
+	Err           error
+	NotApplicable string
 }
 
 // Run runs every check with cfg and returns one result per check, in order.
@@ -193,6 +195,9 @@ func Run(checks []Check, cfg Config) []Result {
 			continue
 		}
 		out[i].Err = c.Run(cfg)
+		if why := notApplicable(out[i].Err); why != "" {
+			out[i].Err, out[i].NotApplicable = nil, why
+		}
 	}
 	return out
 }
@@ -222,7 +227,9 @@ func Test(t *testing.T, checks []Check) {
 	}
 	for _, c := range checks {
 		t.Run(c.Name, func(t *testing.T) {
-			if err := c.Run(cfg); err != nil {
+			if err := c.Run(cfg); notApplicable(err) != "" {
+				t.Skip(err)
+			} else if err != nil {
 				t.Error(err)
 			}
 		})

@@ -35,6 +35,22 @@ type Manifest struct {
 	BytesModel string     `json:"bytes_model"`
 	Backward   []Backward `json:"backward"`
 	Tied       []Tied     `json:"tied"`
+	// Sparse are the inputs of BenchmarkSparse (and of the step peers):
+	// bench.SparseShapes with bench.SparseDists.
+	Sparse []Sparse `json:"sparse,omitempty"`
+}
+
+// Sparse is one (shape, dist) input of BenchmarkSparse; Bytes is
+// bench.SparseBytes.
+type Sparse struct {
+	Shape    string `json:"shape"`
+	V        int    `json:"V"`
+	D        int    `json:"D"`
+	N        int    `json:"N"`
+	Dist     string `json:"dist"`
+	File     string `json:"file"`
+	Distinct int    `json:"distinct"`
+	Bytes    int64  `json:"bytes"`
 }
 
 // Backward is one (shape, dist) input of BenchmarkBackward.
@@ -79,24 +95,32 @@ func bytesPerOp(s bench.Shape, distinct int, mode bench.Mode) int64 {
 func main() {
 	out := flag.String("out", "", "output directory (created if missing)")
 	shapes := flag.String("shapes", "default", `shapes: "default", "all", or names such as "gpt2,llama2"`)
+	sparse := flag.String("sparse", "none", `BenchmarkSparse shapes (bench.SelectSparseShapes): "none", "all", "sweep", or names such as "gpt2,v1e4"`)
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("dumpids: ")
 	if *out == "" || flag.NArg() != 0 {
-		log.Fatal("usage: go run ./bench/peers/dumpids -out DIR [-shapes default|all|name,...]")
+		log.Fatal("usage: go run ./bench/peers/dumpids -out DIR [-shapes default|all|name,...] [-sparse none|all|name,...]")
 	}
-	m, err := dump(*out, *shapes)
+	m, err := dump(*out, *shapes, *sparse)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Fprintf(os.Stderr, "dumpids: %d id files and manifest.json in %s\n", len(m.Backward), *out)
+	fmt.Fprintf(os.Stderr, "dumpids: %d id files and manifest.json in %s\n", len(m.Backward)+len(m.Sparse), *out)
 }
 
-// dump writes the id files and manifest.json for the shape set into dir.
-func dump(dir, shapes string) (*Manifest, error) {
+// dump writes the id files and manifest.json for the shape set and the
+// sparse shape set ("none": no sparse inputs) into dir.
+func dump(dir, shapes, sparse string) (*Manifest, error) {
 	ss, err := bench.SelectShapes(shapes)
 	if err != nil {
 		return nil, err
+	}
+	var sparseShapes []bench.Shape
+	if sparse != "none" {
+		if sparseShapes, err = bench.SelectSparseShapes(sparse, false); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -134,14 +158,28 @@ func dump(dir, shapes string) (*Manifest, error) {
 				}
 				e.Vocab = vocab
 			}
-			buf := make([]byte, 4*len(ids))
-			for i, id := range ids {
-				binary.LittleEndian.PutUint32(buf[4*i:], uint32(id))
-			}
-			if err := os.WriteFile(filepath.Join(dir, e.File), buf, 0o644); err != nil {
+			if err := writeIDs(filepath.Join(dir, e.File), ids); err != nil {
 				return nil, err
 			}
 			m.Backward = append(m.Backward, e)
+		}
+	}
+	for _, s := range sparseShapes {
+		for _, d := range bench.SparseDists(s) {
+			ids, err := bench.IDs(d, s.V, s.N, bench.Seed)
+			if err != nil {
+				return nil, err
+			}
+			distinct := len(slices.Compact(slices.Sorted(slices.Values(ids))))
+			e := Sparse{
+				Shape: s.Name, V: s.V, D: s.D, N: s.N, Dist: string(d), Distinct: distinct,
+				File:  fmt.Sprintf("sparse-%s-V%d-D%d-N%d-%s.i32", s.Name, s.V, s.D, s.N, d),
+				Bytes: bench.SparseBytes(s, distinct),
+			}
+			if err := writeIDs(filepath.Join(dir, e.File), ids); err != nil {
+				return nil, err
+			}
+			m.Sparse = append(m.Sparse, e)
 		}
 	}
 	if g, ok := bench.ShapeByName("gpt2"); ok {
@@ -157,4 +195,13 @@ func dump(dir, shapes string) (*Manifest, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// writeIDs writes ids as raw little-endian int32.
+func writeIDs(path string, ids []int32) error {
+	buf := make([]byte, 4*len(ids))
+	for i, id := range ids {
+		binary.LittleEndian.PutUint32(buf[4*i:], uint32(id))
+	}
+	return os.WriteFile(path, buf, 0o644)
 }

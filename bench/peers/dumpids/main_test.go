@@ -15,7 +15,7 @@ import (
 // manifest describes them.
 func TestDump(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := dump(dir, "gpt2"); err != nil {
+	if _, err := dump(dir, "gpt2", "none"); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
@@ -66,8 +66,45 @@ func TestDump(t *testing.T) {
 	if len(m.Tied) != 2 || m.Tied[0].T != 128 || m.Tied[1].T != 512 {
 		t.Errorf("tied shapes %v, want T=128 and T=512 on gpt2", m.Tied)
 	}
-	if _, err := dump(t.TempDir(), "nosuchshape"); err == nil {
+	if _, err := dump(t.TempDir(), "nosuchshape", "none"); err == nil {
 		t.Error("unknown shape: no error")
+	}
+}
+
+// TestDumpSparse checks the sparse inputs: bench.IDs' ids for every sparse
+// shape and distribution asked for, with bench.SparseBytes.
+func TestDumpSparse(t *testing.T) {
+	dir := t.TempDir()
+	m, err := dump(dir, "gpt2", "gpt2,v1e4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Sparse) != 4 { // gpt2: uniform, zipf, text; v1e4: zipf
+		t.Fatalf("%d sparse entries, want 4: %+v", len(m.Sparse), m.Sparse)
+	}
+	for _, e := range m.Sparse {
+		want, err := bench.IDs(bench.Dist(e.Dist), e.V, e.N, bench.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, e.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]int32, len(raw)/4)
+		for i := range got {
+			got[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: ids differ from bench.IDs", e.File)
+		}
+		u := len(slices.Compact(slices.Sorted(slices.Values(want))))
+		if b := int64(4*e.N*e.D + 4*e.N + 4*u*e.D + 4*u); e.Distinct != u || e.Bytes != b {
+			t.Errorf("%s: distinct %d bytes %d, want %d and %d", e.File, e.Distinct, e.Bytes, u, b)
+		}
+	}
+	if _, err := dump(t.TempDir(), "gpt2", "bert-base"); err == nil {
+		t.Error("a shape that is not a sparse shape: no error")
 	}
 }
 

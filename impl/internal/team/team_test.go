@@ -168,7 +168,11 @@ func TestSpinFromEnv(t *testing.T) {
 
 // waitForHelpers waits until Start can give a team k helpers: Start leaves
 // out a helper that has not yet taken its previous team.
+//
+// It also ends any serial spell (serialUntil), which an earlier test on a
+// loaded machine may have started: the callers need a team with helpers.
 func waitForHelpers(tb testing.TB, k int) {
+	noSerial()
 	for start := time.Now(); ; time.Sleep(time.Millisecond) {
 		mu.Lock()
 		free := maxHelpers - helpers
@@ -236,10 +240,115 @@ func BenchmarkWake(b *testing.B) {
 					b.StartTimer()
 				}
 				var arrived atomic.Int64
+				noSerial() // the parts need two goroutines
 				tm := Start(2)
 				tm.Run(2, func(int) { barrier(&arrived) })
 				tm.Stop()
 			}
 		})
 	}
+}
+
+// TestRunParksForSlowPart makes a part run by one goroutine outlast the
+// caller's spin while another goroutine holds the other part (the two meet
+// before either returns, so they run on different goroutines), so that
+// whenever the caller holds the quick part it parks. It checks that Run
+// still returns only once both parts have finished, each once, over many
+// loops — the park and wake handshake must lose no token and leave none
+// behind — and that the caller did park.
+func TestRunParksForSlowPart(t *testing.T) {
+	contended.Store(0)
+	defer serialUntil.Store(0)
+	for _, n := range []int{2, 3} {
+		serialUntil.Store(0)
+		tm := Start(n)
+		for loop := range 20 {
+			var counts [2]atomic.Int32
+			var finished atomic.Int64
+			var met sync.WaitGroup
+			met.Add(2)
+			tm.Run(2, func(p int) {
+				met.Done()
+				met.Wait()
+				if p == 1 {
+					time.Sleep(hostageMin + time.Millisecond)
+				}
+				counts[p].Add(1)
+				finished.Add(1)
+			})
+			if got := finished.Load(); got != 2 {
+				t.Fatalf("n=%d loop %d: Run returned after %d of 2 parts", n, loop, got)
+			}
+			for p := range counts {
+				if c := counts[p].Load(); c != 1 {
+					t.Fatalf("n=%d loop %d: part %d ran %d times", n, loop, p, c)
+				}
+			}
+			if len(tm.wake) != 0 {
+				t.Fatalf("n=%d loop %d: a wake token was left behind", n, loop)
+			}
+		}
+		tm.Stop()
+	}
+	if contended.Load() == 0 {
+		t.Error("the caller never parked, though a helper held a slow part in about half the loops")
+	}
+	// A helper held the caller for over a millisecond: Start now gives no
+	// helpers, until serialUntil.
+	if !serial() {
+		t.Error("no serial spell after Runs held hostage for a millisecond")
+	}
+	if tm := Start(2); len(tm.helpers) != 0 {
+		t.Errorf("Start(2) during a serial spell: %d helpers, want 0", len(tm.helpers))
+	} else {
+		tm.Stop()
+	}
+	serialUntil.Store(0)
+	if tm := Start(2); len(tm.helpers) != 1 {
+		t.Errorf("Start(2) after the serial spell: %d helpers, want 1", len(tm.helpers))
+	} else {
+		tm.Stop()
+	}
+}
+
+// TestRunWithoutCPUGoesSerial: a Run of over a millisecond during which the
+// process gained no CPU over one goroutine's (the process CPU clock faked
+// to stand still) starts a serial spell; one that used two CPUs does not.
+func TestRunWithoutCPUGoesSerial(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS ≥ 2")
+	}
+	saved := processCPU
+	defer func() { processCPU = saved; serialUntil.Store(0); serialFor.Store(0) }()
+	busy := func(int) {
+		for t0 := time.Now(); time.Since(t0) < 400*time.Microsecond; {
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		cpu    func() time.Duration
+		serial bool
+	}{
+		{"no CPU gained", func() time.Duration { return 0 }, true},
+		{"two CPUs", func() time.Duration { return 2 * time.Since(time.Unix(0, 0)) }, false},
+	} {
+		processCPU = c.cpu
+		serialUntil.Store(0)
+		serialFor.Store(0)
+		tm := Start(2)
+		if len(tm.helpers) != 1 {
+			t.Fatalf("%s: Start(2) gave %d helpers", c.name, len(tm.helpers))
+		}
+		tm.Run(6, busy)
+		tm.Stop()
+		if serial() != c.serial {
+			t.Errorf("%s: serial spell %v, want %v", c.name, serial(), c.serial)
+		}
+	}
+}
+
+// noSerial ends any serial spell, for tests whose parts need helpers.
+func noSerial() {
+	serialUntil.Store(0)
+	serialFor.Store(0)
 }

@@ -243,6 +243,9 @@ func backwardCases(o Options, shapes []bench.Shape, gomaxprocs int) ([]bench.Cas
 	for _, k := range registry.Tied() {
 		known = append(known, k.Name())
 	}
+	for _, k := range registry.Sparse() {
+		known = append(known, k.Name()) // BenchmarkSparse, run with the others
+	}
 	check := func(flag string, vals, valid []string) error {
 		for i, v := range vals {
 			if !slices.Contains(valid, v) {

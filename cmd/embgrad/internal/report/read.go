@@ -97,9 +97,10 @@ func get(k benchproc.Key, name string) string {
 // Data is everything read from the input files.
 type Data struct {
 	files    []fileInfo
-	backward *collector // BenchmarkBackward: table shape+mode, row dist+workers, col impl
-	memory   *collector // BenchmarkMemory: row op+threads
-	others   *collector // every other benchmark: table name, row full name, col impl
+	backward *collector  // BenchmarkBackward: table shape+mode, row dist+workers, col impl
+	memory   *collector  // BenchmarkMemory: row op+threads
+	others   *collector  // every other benchmark: table name, row full name, col impl
+	sparse   *sparseData // BenchmarkSparse and BenchmarkStep (sparse.go)
 }
 
 type fileInfo struct {
@@ -118,7 +119,8 @@ func Read(paths []string) (*Data, error) {
 		backward: newCollector(name(bench.Backward), key(bench.KeyV, bench.KeyD, bench.KeyN, bench.KeyMode),
 			key(bench.KeyDist, bench.KeyWorkers+"@num"), key(bench.KeyImpl)),
 		memory: newCollector(name(bench.Memory), ".name", key(bench.KeyOp, bench.KeySize+"@num", bench.KeyThreads+"@num"), ".name"),
-		others: newCollector("-"+name(bench.Backward)+" -"+name(bench.Memory), ".name", ".fullname", key(bench.KeyImpl)),
+		others: newCollector("-"+name(bench.Backward)+" -"+name(bench.Memory)+othersFilter, ".name", ".fullname", key(bench.KeyImpl)),
+		sparse: newSparseData(),
 	}
 	var seen []os.FileInfo
 	for i, path := range paths {
@@ -141,13 +143,13 @@ func Read(paths []string) (*Data, error) {
 			fi.config[c.Key] = string(c.Value)
 		}
 		for _, r := range f.Results {
-			for _, c := range []*collector{d.backward, d.memory, d.others} {
+			for _, c := range append([]*collector{d.backward, d.memory, d.others}, d.sparse.collectors()...) {
 				c.add(r)
 			}
 		}
 		d.files = append(d.files, fi)
 	}
-	for _, c := range []*collector{d.backward, d.memory, d.others} {
+	for _, c := range append([]*collector{d.backward, d.memory, d.others}, d.sparse.collectors()...) {
 		c.sort()
 	}
 	return d, nil

@@ -141,8 +141,14 @@ load than the kernel.
 		}
 		svgs = append(svgs, sec.plots...)
 	}
+	sparse, err := d.writeSparse(w) // sparse.go; nothing without its families
+	if err != nil {
+		return nil, err
+	}
+	svgs = append(svgs, sparse...)
 	if len(d.others.cells) > 0 {
 		d.writeOthers(w)
+		d.writePeak(w)
 	}
 	return svgs, nil
 }
