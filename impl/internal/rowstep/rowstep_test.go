@@ -50,6 +50,67 @@ func optimizers() []optim.Optimizer {
 // choice), on every path this build runs, for every length 0..70 and
 // several step numbers.
 func TestSameBitsAsRuleUpdate(t *testing.T) {
+	if err := diffUpdate(func(r *Rule, w, m1, m2, g []float32) { r.Update(w, m1, m2, g) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDiffUpdateCatchesBroken is the self-test of diffUpdate: plausible
+// mistakes in a vector update must be reported.
+func TestDiffUpdateCatchesBroken(t *testing.T) {
+	for name, f := range map[string]func(r *Rule, w, m1, m2, g []float32){
+		// SGD with a fused multiply-add (one rounding instead of two)
+		"sgd-fma": func(r *Rule, w, m1, m2, g []float32) {
+			if r.kind != sgd || r.p.WeightDecay != 0 {
+				r.Update(w, m1, m2, g)
+				return
+			}
+			for j := range w {
+				w[j] = float32(math.FMA(float64(-r.p.LR), float64(g[j]), float64(w[j])))
+			}
+		},
+		// Adagrad's squares summed in two interleaved halves (a vector
+		// reduction's order), not in ascending j
+		"adagrad-reordered-sum": func(r *Rule, w, m1, m2, g []float32) {
+			if r.kind != adagrad || len(w) < 2 || r.p.WeightDecay != 0 {
+				r.Update(w, m1, m2, g)
+				return
+			}
+			var a, b float32
+			for j, x := range g[:len(w)] {
+				if j%2 == 0 {
+					a += float32(x * x)
+				} else {
+					b += float32(x * x)
+				}
+			}
+			r.adagradFinish(w, m1, g, a+b)
+		},
+		// Adam's bias-corrected step computed as ss·mj/(…) instead of
+		// ss·(mj/(…))
+		"adam-reassociated": func(r *Rule, w, m1, m2, g []float32) {
+			if r.kind != adam {
+				r.Update(w, m1, m2, g)
+				return
+			}
+			p := &r.p
+			for j, x := range g[:len(w)] {
+				mj := m1[j] + float32((x-m1[j])*p.OneMinusBeta1)
+				vj := m2[j] + float32((float32(x*x)-m2[j])*p.OneMinusBeta2)
+				m1[j], m2[j] = mj, vj
+				w[j] = w[j] + float32(float32(p.StepSize*mj)/(float32(math.Sqrt(float64(vj)))+p.Eps))
+			}
+		},
+	} {
+		if err := diffUpdate(f); err == nil {
+			t.Errorf("%s: not caught", name)
+		}
+	}
+}
+
+// diffUpdate compares update with Rule.Update on random and special rows
+// for every optimizer setting, and returns the first difference.
+func diffUpdate(update func(r *Rule, w, m1, m2, g []float32)) error {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, o := range optimizers() {
 		for _, step := range []int64{1, 2, 17, 1000} {
@@ -76,27 +137,28 @@ func TestSameBitsAsRuleUpdate(t *testing.T) {
 					w, st := slices.Clone(w0), suite.CloneState(st0)
 					ww, ws := slices.Clone(w0), suite.CloneState(st0)
 					r.Update(ww, ws.Row1(0, D), ws.Row2(0, D), g)
-					vr.Update(w, st.Row1(0, D), st.Row2(0, D), g)
+					update(&vr, w, st.Row1(0, D), st.Row2(0, D), g)
 					what := fmt.Sprintf("%s step %d D=%d rep %d", suite.OptimizerString(o), step, D, rep)
 					if err := suite.SameBitsAnyNaN(w, ww, max(D, 1), "(Rule.Update)"); err != nil {
-						t.Fatalf("%s: weights: %v", what, err)
+						return fmt.Errorf("%s: weights: %v", what, err)
 					}
 					if err := suite.SameBitsAnyNaN(st.Momentum1, ws.Momentum1, max(D, 1), "(Rule.Update)"); err != nil {
-						t.Fatalf("%s: Momentum1: %v", what, err)
+						return fmt.Errorf("%s: Momentum1: %v", what, err)
 					}
 					if err := suite.SameBitsAnyNaN(st.Momentum2, ws.Momentum2, max(D, 1), "(Rule.Update)"); err != nil {
-						t.Fatalf("%s: Momentum2: %v", what, err)
+						return fmt.Errorf("%s: Momentum2: %v", what, err)
 					}
 					if clean {
 						// no NaN input: the bits must be equal outright
 						if err := suite.SameBits(w, ww, max(D, 1), "(Rule.Update)"); err != nil {
-							t.Fatalf("%s: weights: %v", what, err)
+							return fmt.Errorf("%s: weights: %v", what, err)
 						}
 					}
 				}
 			}
 		}
 	}
+	return nil
 }
 
 // TestParams checks Params round-trips: New of every rule is accepted.

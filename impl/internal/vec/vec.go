@@ -1,8 +1,10 @@
 // Package vec holds the row primitives of the embedding kernels: adding one
-// gradient row, optionally scaled, into one row of the table's gradient.
+// gradient row, optionally scaled, into one row of the table's gradient,
+// and the element-wise loops of the optimizer step (update.go: SubScaled,
+// SGDDecay, ScaleSub, Adam).
 //
 // Every function has a pure-Go reference version (addGeneric,
-// addScaledGeneric), always compiled. On amd64 with AVX-512 or AVX2 the
+// addScaledGeneric, ...), always compiled. On amd64 with AVX-512 or AVX2 the
 // exported functions run generated assembly instead (see _asm/ at the
 // repository root); its results are bit-for-bit those of the reference
 // loops, which the tests check for every length 1..130 and unaligned
