@@ -169,11 +169,12 @@ func (s *scratch) part(r *rowstep.Rule, w []float32, st *optim.State, D int, gra
 		b.N = min(rowstep.Group, hi-q0)
 		for k := range b.N {
 			run := s.keys[s.starts[q0+k]:s.starts[q0+k+1]]
+			after := s.keys[s.starts[q0+k+1]:s.starts[hi]]
 			v := int(run[0] >> 32)
 			wv, m1, m2 := w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D)
 			r.Prefetch(wv, m1, m2) // a scattered row: its lines arrive while the gradients are summed
 			gk := g[k*D : (k+1)*D]
-			reduce(gk, run, D, gradOut, opt.ScaleGradByFreq)
+			reduce(gk, run, after, D, gradOut, opt.ScaleGradByFreq)
 			b.W[k], b.M1[k], b.M2[k], b.G[k] = wv, m1, m2, gk
 		}
 		r.UpdateGroup(&b)
@@ -181,27 +182,45 @@ func (s *scratch) part(r *rowstep.Rule, w []float32, st *optim.State, D int, gra
 }
 
 // reduce sums one run's gradOut rows into g, in position order exactly as
-// impl/sparse: g cleared, then g[j] += float32(sc·x[j]) per position.
-func reduce(g []float32, run []uint64, D int, gradOut []float32, scaled bool) {
+// impl/sparse: g cleared, then g[j] += float32(sc·x[j]) per position. The
+// rows sit at scattered positions, so each is prefetched while the one
+// before it is added, the next run's first row (after[0], if any) while
+// the run's last is: paced, a chunk of the next row per chunk added, so
+// that the prefetches do not queue up ahead of the adds' own loads.
+func reduce(g []float32, run, after []uint64, D int, gradOut []float32, scaled bool) {
 	sc := float32(1)
 	if scaled {
 		sc = 1 / float32(len(run))
 	}
 	clear(g)
 	for n, key := range run {
-		if n+1 < len(run) {
+		var next []float32
+		switch {
+		case n+1 < len(run):
 			i := int(uint32(run[n+1]))
-			vec.Prefetch(gradOut[i*D : (i+1)*D]) // positions are scattered: fetch the next row now
+			next = gradOut[i*D : (i+1)*D]
+		case len(after) > 0:
+			i := int(uint32(after[0]))
+			next = gradOut[i*D : (i+1)*D]
 		}
 		i := int(uint32(key))
 		x := gradOut[i*D : (i+1)*D]
-		if scaled {
-			vec.AddScaled(g, x, sc) // g[j] += float32(sc*x[j]), product rounded once, as impl/sparse
-		} else {
-			vec.Add(g, x) // the same bits: float32(1*x) is x
+		for lo := 0; lo < D; lo += chunk {
+			hi := min(lo+chunk, D)
+			if next != nil {
+				vec.Prefetch(next[lo:hi])
+			}
+			if scaled {
+				vec.AddScaled(g[lo:hi], x[lo:hi], sc) // g[j] += float32(sc*x[j]), product rounded once, as impl/sparse
+			} else {
+				vec.Add(g[lo:hi], x[lo:hi]) // the same bits: float32(1*x) is x
+			}
 		}
 	}
 }
+
+// chunk is the pacing of reduce's prefetches: 512 floats, 32 cache lines.
+const chunk = 512
 
 func (k Kernel) minWork() int {
 	if k.always {
