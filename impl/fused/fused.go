@@ -172,9 +172,14 @@ func (s *scratch) part(r *rowstep.Rule, w []float32, st *optim.State, D int, gra
 			after := s.keys[s.starts[q0+k+1]:s.starts[hi]]
 			v := int(run[0] >> 32)
 			wv, m1, m2 := w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D)
-			r.Prefetch(wv, m1, m2) // a scattered row: its lines arrive while the gradients are summed
 			gk := g[k*D : (k+1)*D]
-			reduce(gk, run, after, D, gradOut, opt.ScaleGradByFreq)
+			// the row and its state are scattered too: their lines are
+			// requested, paced, while the first gradient row is added
+			pre := [3][]float32{wv}
+			if len(m1) == D {
+				pre[1], pre[2] = m1, m2
+			}
+			reduce(gk, run, after, &pre, D, gradOut, opt.ScaleGradByFreq)
 			b.W[k], b.M1[k], b.M2[k], b.G[k] = wv, m1, m2, gk
 		}
 		r.UpdateGroup(&b)
@@ -185,9 +190,10 @@ func (s *scratch) part(r *rowstep.Rule, w []float32, st *optim.State, D int, gra
 // impl/sparse: g cleared, then g[j] += float32(sc·x[j]) per position. The
 // rows sit at scattered positions, so each is prefetched while the one
 // before it is added, the next run's first row (after[0], if any) while
-// the run's last is: paced, a chunk of the next row per chunk added, so
-// that the prefetches do not queue up ahead of the adds' own loads.
-func reduce(g []float32, run, after []uint64, D int, gradOut []float32, scaled bool) {
+// the run's last is, and pre's rows (the weights and state the update
+// will read) while the first is: paced, a chunk of each per chunk added,
+// so that the prefetches do not queue up ahead of the adds' own loads.
+func reduce(g []float32, run, after []uint64, pre *[3][]float32, D int, gradOut []float32, scaled bool) {
 	sc := float32(1)
 	if scaled {
 		sc = 1 / float32(len(run))
@@ -209,6 +215,13 @@ func reduce(g []float32, run, after []uint64, D int, gradOut []float32, scaled b
 			hi := min(lo+chunk, D)
 			if next != nil {
 				vec.Prefetch(next[lo:hi])
+			}
+			if n == 0 {
+				for _, p := range pre {
+					if p != nil {
+						vec.Prefetch(p[lo:hi])
+					}
+				}
 			}
 			if scaled {
 				vec.AddScaled(g[lo:hi], x[lo:hi], sc) // g[j] += float32(sc*x[j]), product rounded once, as impl/sparse
