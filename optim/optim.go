@@ -300,6 +300,33 @@ func (o Adam) Rule(t int64) Rule {
 		oma: float32(1 - b1), omb: float32(1 - b2)}
 }
 
+// Params is a rule's per-step scalars, for kernels that run Update's loops
+// with loops of their own (vector ones: impl/internal/rowstep). Such a
+// kernel must give Update's bits; rowstep's tests check it does.
+type Params struct {
+	Name                 string // "sgd", "adagrad" or "adam"
+	LR, WeightDecay, Eps float32
+	Decoupled            bool    // Adagrad: decoupled weight decay
+	StepSize             float32 // Adam: ss, the negated step size of step t
+	OneMinusBeta1        float32 // Adam: float32(1−β1)
+	OneMinusBeta2        float32 // Adam: float32(1−β2)
+}
+
+// Params returns r's scalars.
+func (r *Rule) Params() Params {
+	var name string
+	switch r.kind {
+	case kindSGD:
+		name = "sgd"
+	case kindAdagrad:
+		name = "adagrad"
+	case kindAdam:
+		name = "adam"
+	}
+	return Params{Name: name, LR: r.lr, WeightDecay: r.wd, Eps: r.eps, Decoupled: r.decoupled,
+		StepSize: r.ss, OneMinusBeta1: r.oma, OneMinusBeta2: r.omb}
+}
+
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) } // correctly rounded: float64 has > 2·24+2 bits
 
 // Update applies the rule to one touched row: w and g have D elements;

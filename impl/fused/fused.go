@@ -7,18 +7,22 @@
 // the non-padding positions; each id's run is one unit, summed in position
 // order exactly as impl/sparse sums it (cleared row, then += s·g per
 // position, the product rounded once), then updated by optim's
-// Rule.Update. So the result is bit for bit that of impl/sparse followed by
+// Rule.Update (run by impl/internal/rowstep's vector loops, which give its
+// bits). So the result is bit for bit that of impl/sparse followed by
 // impl/step, for every worker count. The parallel kernel cuts the runs into
-// contiguous parts of about equal cost (occurrences + one for the update,
-// times D) and each worker claims parts through impl/internal/team; a row
-// belongs to one part, so no element has two writers.
+// 8 contiguous parts per worker of about equal cost (occurrences + one for
+// the update, times D) and the workers claim them in turn through
+// impl/internal/team; a row belongs to one part, so no element has two
+// writers. Within a part, rowstep.Group runs are reduced, each into its
+// own scratch row, then updated together (rowstep.Rule.UpdateGroup).
 //
 // Why not split a hot row's run across workers as impl/sharded does: the
 // update needs the whole row's gradient, so a split run needs a second
-// pass and partial rows; on the Zipf and text streams of bench/ the hottest
-// row is a few percent of a batch, which one part absorbs.
+// pass and partial rows; on bench/'s Zipf stream the hottest row is 14 %
+// of a batch (1116 of 8192 positions at Llama-3's V), which one part
+// absorbs while the other worker takes the rest.
 //
-// Buffers (the pairs, the run starts and one scratch row per part) are
+// Buffers (the pairs, the run starts and rowstep.Group scratch rows per part) are
 // pooled, so a warm call allocates nothing.
 package fused
 
@@ -28,6 +32,7 @@ import (
 	"sync"
 
 	"github.com/embgrad/embgrad"
+	"github.com/embgrad/embgrad/impl/internal/rowstep"
 	"github.com/embgrad/embgrad/impl/internal/team"
 	"github.com/embgrad/embgrad/impl/internal/vec"
 	"github.com/embgrad/embgrad/optim"
@@ -59,14 +64,14 @@ func (k Kernel) WithWorkers(n int) optim.Fused {
 
 const (
 	minWork        = 1 << 15 // float32 operations below which one goroutine runs the step
-	partsPerWorker = 2
+	partsPerWorker = 8       // small parts claimed in turn: a worker that loses its CPU delays the step by one
 )
 
 type scratch struct {
 	keys   []uint64  // id<<32 | position, sorted
 	starts []int32   // run starts in keys, and len(keys) last
 	cuts   []int32   // part p is runs [cuts[p], cuts[p+1])
-	rows   []float32 // one D-row of scratch per part
+	rows   []float32 // rowstep.Group D-rows of scratch per part
 }
 
 var pool = sync.Pool{New: func() any { return new(scratch) }}
@@ -104,10 +109,10 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 	}
 	runs := len(s.starts)
 	s.starts = append(s.starts, int32(len(s.keys)))
-	r := o.Rule(st.Step + 1)
+	r := rowstep.New(o.Rule(st.Step + 1))
 	if D > 0 && runs > 0 {
 		if t == nil || runs < 2 {
-			s.rows = grow(s.rows, D)
+			s.rows = grow(s.rows, rowstep.Group*D)
 			s.part(&r, w, st, D, gradOut, opt, 0, runs, s.rows)
 		} else {
 			s.parallel(t, r, n, w, st, D, gradOut, opt)
@@ -122,12 +127,13 @@ func (k Kernel) Fused(w []float32, st *optim.State, V, D int, ids []int32, gradO
 
 // parallel runs the parts on t; a function of its own so that only this
 // path pays for the closure's heap-allocated captures.
-func (s *scratch) parallel(t *team.Team, r optim.Rule, n int, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options) {
+func (s *scratch) parallel(t *team.Team, r rowstep.Rule, n int, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options) {
 	parts := min(n*partsPerWorker, len(s.starts)-1)
 	s.cut(parts)
-	s.rows = grow(s.rows, parts*D)
+	gd := rowstep.Group * D
+	s.rows = grow(s.rows, parts*gd)
 	t.Run(parts, func(p int) {
-		s.part(&r, w, st, D, gradOut, opt, int(s.cuts[p]), int(s.cuts[p+1]), s.rows[p*D:(p+1)*D])
+		s.part(&r, w, st, D, gradOut, opt, int(s.cuts[p]), int(s.cuts[p+1]), s.rows[p*gd:(p+1)*gd])
 	})
 }
 
@@ -156,32 +162,81 @@ func (s *scratch) cut(parts int) {
 	s.cuts = append(s.cuts, int32(runs))
 }
 
-// part reduces and updates runs [lo, hi), using g (D elements) as scratch.
-func (s *scratch) part(r *optim.Rule, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options, lo, hi int, g []float32) {
-	for q := lo; q < hi; q++ {
-		run := s.keys[s.starts[q]:s.starts[q+1]]
-		sc := float32(1)
-		if opt.ScaleGradByFreq {
-			sc = 1 / float32(len(run))
-		}
-		clear(g)
-		for n, key := range run {
-			if n+1 < len(run) {
-				i := int(uint32(run[n+1]))
-				vec.Prefetch(gradOut[i*D : (i+1)*D]) // positions are scattered: fetch the next row now
+// part reduces and updates runs [lo, hi), using g (rowstep.Group×D
+// elements) as scratch: rowstep.Group runs are reduced, each into its own
+// D-row of g, then updated together (Adagrad's sums of squares
+// interleaved; rows are distinct, so the order of updates is free).
+func (s *scratch) part(r *rowstep.Rule, w []float32, st *optim.State, D int, gradOut []float32, opt embgrad.Options, lo, hi int, g []float32) {
+	var b rowstep.Rows
+	for q0 := lo; q0 < hi; q0 += rowstep.Group {
+		b.N = min(rowstep.Group, hi-q0)
+		for k := range b.N {
+			run := s.keys[s.starts[q0+k]:s.starts[q0+k+1]]
+			after := s.keys[s.starts[q0+k+1]:s.starts[hi]]
+			v := int(run[0] >> 32)
+			wv, m1, m2 := w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D)
+			gk := g[k*D : (k+1)*D]
+			// the row and its state are scattered too: their lines are
+			// requested, paced, while the first gradient row is added
+			pre := [3][]float32{wv}
+			if len(m1) == D {
+				pre[1], pre[2] = m1, m2
 			}
-			i := int(uint32(key))
-			x := gradOut[i*D : (i+1)*D]
-			if opt.ScaleGradByFreq {
-				vec.AddScaled(g, x, sc) // g[j] += float32(sc*x[j]), product rounded once, as impl/sparse
-			} else {
-				vec.Add(g, x) // the same bits: float32(1*x) is x
-			}
+			reduce(gk, run, after, &pre, D, gradOut, opt.ScaleGradByFreq)
+			b.W[k], b.M1[k], b.M2[k], b.G[k] = wv, m1, m2, gk
 		}
-		v := int(run[0] >> 32)
-		r.Update(w[v*D:(v+1)*D], st.Row1(v, D), st.Row2(v, D), g)
+		r.UpdateGroup(&b)
 	}
 }
+
+// reduce sums one run's gradOut rows into g, in position order exactly as
+// impl/sparse: g cleared, then g[j] += float32(sc·x[j]) per position. The
+// rows sit at scattered positions, so each is prefetched while the one
+// before it is added, the next run's first row (after[0], if any) while
+// the run's last is, and pre's rows (the weights and state the update
+// will read) while the first is: paced, a chunk of each per chunk added,
+// so that the prefetches do not queue up ahead of the adds' own loads.
+func reduce(g []float32, run, after []uint64, pre *[3][]float32, D int, gradOut []float32, scaled bool) {
+	sc := float32(1)
+	if scaled {
+		sc = 1 / float32(len(run))
+	}
+	clear(g)
+	for n, key := range run {
+		var next []float32
+		switch {
+		case n+1 < len(run):
+			i := int(uint32(run[n+1]))
+			next = gradOut[i*D : (i+1)*D]
+		case len(after) > 0:
+			i := int(uint32(after[0]))
+			next = gradOut[i*D : (i+1)*D]
+		}
+		i := int(uint32(key))
+		x := gradOut[i*D : (i+1)*D]
+		for lo := 0; lo < D; lo += chunk {
+			hi := min(lo+chunk, D)
+			if next != nil {
+				vec.Prefetch(next[lo:hi])
+			}
+			if n == 0 {
+				for _, p := range pre {
+					if p != nil {
+						vec.Prefetch(p[lo:hi])
+					}
+				}
+			}
+			if scaled {
+				vec.AddScaled(g[lo:hi], x[lo:hi], sc) // g[j] += float32(sc*x[j]), product rounded once, as impl/sparse
+			} else {
+				vec.Add(g[lo:hi], x[lo:hi]) // the same bits: float32(1*x) is x
+			}
+		}
+	}
+}
+
+// chunk is the pacing of reduce's prefetches: 512 floats, 32 cache lines.
+const chunk = 512
 
 func (k Kernel) minWork() int {
 	if k.always {

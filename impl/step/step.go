@@ -1,6 +1,7 @@
 // Package step is the optimizer step from a coalesced sparse gradient
 // (optim.Stepper), serial or parallel. Each row's update is optim's
-// Rule.Update on that row alone, so rows are independent: the parallel
+// Rule.Update on that row alone (run by impl/internal/rowstep's vector
+// loops, which give Update's bits), so rows are independent: the parallel
 // kernel cuts rows[:U] into contiguous parts, each updated by one worker,
 // and gives the serial kernel's bits for every worker count.
 package step
@@ -8,6 +9,7 @@ package step
 import (
 	"runtime"
 
+	"github.com/embgrad/embgrad/impl/internal/rowstep"
 	"github.com/embgrad/embgrad/impl/internal/team"
 	"github.com/embgrad/embgrad/optim"
 )
@@ -37,10 +39,12 @@ func (k Kernel) WithWorkers(n int) optim.Stepper {
 }
 
 // minWork is the number of row elements below which a step runs on the
-// calling goroutine alone; partsPerWorker as in impl/sharded.
+// calling goroutine alone. partsPerWorker: many small parts, claimed in
+// turn through team.Run, so that a worker that loses its CPU on a shared
+// machine delays the step by one small part, not by a half.
 const (
 	minWork        = 1 << 15
-	partsPerWorker = 2
+	partsPerWorker = 8
 )
 
 // Step implements optim.Stepper.
@@ -48,7 +52,7 @@ func (k Kernel) Step(w []float32, st *optim.State, V, D int, rows []int32, value
 	if err := optim.ValidateStep(w, st, V, D, rows, values, U, o); err != nil {
 		return err
 	}
-	r := o.Rule(st.Step + 1)
+	r := rowstep.New(o.Rule(st.Step + 1))
 	n := k.workers
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -65,7 +69,7 @@ func (k Kernel) Step(w []float32, st *optim.State, V, D int, rows []int32, value
 // parallel is update on contiguous parts of rows, one worker each. It is
 // a function of its own so that the closure's captures (and the rule) are
 // heap-allocated only on this path, not by every serial call.
-func parallel(r optim.Rule, n int, w []float32, st *optim.State, D int, rows []int32, values []float32) {
+func parallel(r rowstep.Rule, n int, w []float32, st *optim.State, D int, rows []int32, values []float32) {
 	U := len(rows)
 	t := team.Start(n)
 	parts := min(n*partsPerWorker, U)
@@ -76,11 +80,26 @@ func parallel(r optim.Rule, n int, w []float32, st *optim.State, D int, rows []i
 	t.Stop()
 }
 
-// update applies r to rows, whose gradients are values' consecutive rows.
-func update(r *optim.Rule, w []float32, st *optim.State, D int, rows []int32, values []float32) {
-	for u, v := range rows {
-		i := int(v)
-		r.Update(w[i*D:(i+1)*D], st.Row1(i, D), st.Row2(i, D), values[u*D:(u+1)*D])
+// update applies r to rows, whose gradients are values' consecutive rows,
+// rowstep.Group rows at a time (Adagrad's sums of squares interleaved).
+// The rows of w (and Adam's moments) are scattered over the table, which
+// the hardware prefetchers cannot follow: each group's rows are requested
+// one group ahead, while the current group is updated. (values is read in
+// order and needs no hint.)
+func update(r *rowstep.Rule, w []float32, st *optim.State, D int, rows []int32, values []float32) {
+	var b rowstep.Rows
+	for lo := 0; lo < len(rows); lo += rowstep.Group {
+		hi := min(lo+rowstep.Group, len(rows))
+		for _, v := range rows[hi:min(hi+rowstep.Group, len(rows))] {
+			j := int(v)
+			r.Prefetch(w[j*D:(j+1)*D], st.Row1(j, D), st.Row2(j, D))
+		}
+		b.N = hi - lo
+		for u := lo; u < hi; u++ {
+			i, k := int(rows[u]), u-lo
+			b.W[k], b.M1[k], b.M2[k], b.G[k] = w[i*D:(i+1)*D], st.Row1(i, D), st.Row2(i, D), values[u*D:(u+1)*D]
+		}
+		r.UpdateGroup(&b)
 	}
 }
 

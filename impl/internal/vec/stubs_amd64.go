@@ -16,6 +16,30 @@ func addAVX512(dst []float32, src []float32)
 // addScaledAVX512 is addScaledGeneric in AVX512; len(src) must be len(dst).
 func addScaledAVX512(dst []float32, src []float32, s float32)
 
+// subScaledAVX2 is subScaledGeneric in AVX2; every slice must have len(dst) elements.
+func subScaledAVX2(dst []float32, src []float32, s float32)
+
+// subScaledAVX512 is subScaledGeneric in AVX512; every slice must have len(dst) elements.
+func subScaledAVX512(dst []float32, src []float32, s float32)
+
+// sgdDecayAVX2 is sgdDecayGeneric in AVX2; every slice must have len(w) elements.
+func sgdDecayAVX2(w []float32, g []float32, lr float32, wd float32)
+
+// sgdDecayAVX512 is sgdDecayGeneric in AVX512; every slice must have len(w) elements.
+func sgdDecayAVX512(w []float32, g []float32, lr float32, wd float32)
+
+// scaleSubAVX2 is scaleSubGeneric in AVX2; every slice must have len(w) elements.
+func scaleSubAVX2(w []float32, g []float32, c float32, m float32)
+
+// scaleSubAVX512 is scaleSubGeneric in AVX512; every slice must have len(w) elements.
+func scaleSubAVX512(w []float32, g []float32, c float32, m float32)
+
+// adamAVX2 is adamGeneric in AVX2; every slice must have len(w) elements.
+func adamAVX2(w []float32, m1 []float32, m2 []float32, g []float32, ss float32, oma float32, omb float32, eps float32)
+
+// adamAVX512 is adamGeneric in AVX512; every slice must have len(w) elements.
+func adamAVX512(w []float32, m1 []float32, m2 []float32, g []float32, ss float32, oma float32, omb float32, eps float32)
+
 // prefetchT0 asks the CPU to bring every cache line of s into all cache levels.
 func prefetchT0(s []float32)
 

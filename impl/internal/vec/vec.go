@@ -1,8 +1,10 @@
 // Package vec holds the row primitives of the embedding kernels: adding one
-// gradient row, optionally scaled, into one row of the table's gradient.
+// gradient row, optionally scaled, into one row of the table's gradient,
+// and the element-wise loops of the optimizer step (update.go: SubScaled,
+// SGDDecay, ScaleSub, Adam).
 //
 // Every function has a pure-Go reference version (addGeneric,
-// addScaledGeneric), always compiled. On amd64 with AVX-512 or AVX2 the
+// addScaledGeneric, ...), always compiled. On amd64 with AVX-512 or AVX2 the
 // exported functions run generated assembly instead (see _asm/ at the
 // repository root); its results are bit-for-bit those of the reference
 // loops, which the tests check for every length 1..130 and unaligned
@@ -77,11 +79,17 @@ type impl struct {
 	add       func(dst, src []float32)
 	addScaled func(dst, src []float32, s float32)
 	prefetch  func(s []float32)
+	// the optimizer-update primitives of update.go
+	subScaled func(dst, src []float32, s float32)
+	sgdDecay  func(w, g []float32, lr, wd float32)
+	scaleSub  func(w, g []float32, c, m float32)
+	adam      func(w, m1, m2, g []float32, ss, oma, omb, eps float32)
 }
 
 // generic is the pure-Go implementation, the last entry of impls on every
 // platform. The tests compare every supported entry of impls with it.
-var generic = impl{"generic", true, addGeneric, addScaledGeneric, func([]float32) {}}
+var generic = impl{"generic", true, addGeneric, addScaledGeneric, func([]float32) {},
+	subScaledGeneric, sgdDecayGeneric, scaleSubGeneric, adamGeneric}
 
 // PureGo reports whether the environment variable EMBGRAD_PUREGO, read once
 // at program start, turns the assembly off: for this package and for every

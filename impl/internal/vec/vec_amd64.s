@@ -270,6 +270,632 @@ addScaledAVX512_done:
 	VZEROUPPER
 	RET
 
+// func subScaledAVX2(dst []float32, src []float32, s float32)
+// Requires: AVX
+TEXT ·subScaledAVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	VBROADCASTSS s+48(FP), Y0
+
+subScaledAVX2_unrolled:
+	CMPQ    DX, $0x00000020
+	JB      subScaledAVX2_single
+	VMOVUPS (AX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y2, Y0, Y2
+	VSUBPS  Y2, Y1, Y2
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 32(CX), Y3
+	VMULPS  Y3, Y0, Y3
+	VSUBPS  Y3, Y1, Y3
+	VMOVUPS 64(AX), Y1
+	VMOVUPS 64(CX), Y4
+	VMULPS  Y4, Y0, Y4
+	VSUBPS  Y4, Y1, Y4
+	VMOVUPS 96(AX), Y1
+	VMOVUPS 96(CX), Y5
+	VMULPS  Y5, Y0, Y5
+	VSUBPS  Y5, Y1, Y5
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VMOVUPS Y4, 64(AX)
+	VMOVUPS Y5, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     subScaledAVX2_unrolled
+
+subScaledAVX2_single:
+	CMPQ    DX, $0x00000008
+	JB      subScaledAVX2_tail
+	VMOVUPS (AX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y2, Y0, Y2
+	VSUBPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     subScaledAVX2_single
+
+subScaledAVX2_tail:
+	TESTQ      DX, DX
+	JZ         subScaledAVX2_done
+	LEAQ       tailmask<>+32(SB), BX
+	NEGQ       DX
+	VMOVDQU    (BX)(DX*4), Y1
+	VMASKMOVPS (AX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y3, Y0, Y0
+	VSUBPS     Y0, Y2, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+subScaledAVX2_done:
+	VZEROUPPER
+	RET
+
+// func subScaledAVX512(dst []float32, src []float32, s float32)
+// Requires: AVX, AVX512F
+TEXT ·subScaledAVX512(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), DX
+	MOVQ         dst_len+8(FP), CX
+	VBROADCASTSS s+48(FP), Z0
+
+subScaledAVX512_unrolled:
+	CMPQ    CX, $0x00000040
+	JB      subScaledAVX512_single
+	VMOVUPS (AX), Z1
+	VMOVUPS (DX), Z2
+	VMULPS  Z2, Z0, Z2
+	VSUBPS  Z2, Z1, Z2
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 64(DX), Z3
+	VMULPS  Z3, Z0, Z3
+	VSUBPS  Z3, Z1, Z3
+	VMOVUPS 128(AX), Z1
+	VMOVUPS 128(DX), Z4
+	VMULPS  Z4, Z0, Z4
+	VSUBPS  Z4, Z1, Z4
+	VMOVUPS 192(AX), Z1
+	VMOVUPS 192(DX), Z5
+	VMULPS  Z5, Z0, Z5
+	VSUBPS  Z5, Z1, Z5
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	VMOVUPS Z4, 128(AX)
+	VMOVUPS Z5, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, CX
+	JMP     subScaledAVX512_unrolled
+
+subScaledAVX512_single:
+	CMPQ    CX, $0x00000010
+	JB      subScaledAVX512_tail
+	VMOVUPS (AX), Z1
+	VMOVUPS (DX), Z2
+	VMULPS  Z2, Z0, Z2
+	VSUBPS  Z2, Z1, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, CX
+	JMP     subScaledAVX512_single
+
+subScaledAVX512_tail:
+	TESTQ     CX, CX
+	JZ        subScaledAVX512_done
+	MOVL      $0x00000001, BX
+	SHLL      CL, BX
+	DECL      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (AX), K1, Z1
+	VMOVUPS.Z (DX), K1, Z2
+	VMULPS    Z2, Z0, Z0
+	VSUBPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+subScaledAVX512_done:
+	VZEROUPPER
+	RET
+
+// func sgdDecayAVX2(w []float32, g []float32, lr float32, wd float32)
+// Requires: AVX
+TEXT ·sgdDecayAVX2(SB), NOSPLIT, $0-56
+	MOVQ         w_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         w_len+8(FP), DX
+	VBROADCASTSS lr+48(FP), Y0
+	VBROADCASTSS wd+52(FP), Y1
+
+sgdDecayAVX2_unrolled:
+	CMPQ    DX, $0x00000020
+	JB      sgdDecayAVX2_single
+	VMOVUPS (AX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y1, Y4
+	VADDPS  Y4, Y3, Y4
+	VMULPS  Y4, Y0, Y4
+	VSUBPS  Y4, Y2, Y4
+	VMOVUPS 32(AX), Y2
+	VMOVUPS 32(CX), Y3
+	VMULPS  Y2, Y1, Y5
+	VADDPS  Y5, Y3, Y5
+	VMULPS  Y5, Y0, Y5
+	VSUBPS  Y5, Y2, Y5
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 64(CX), Y3
+	VMULPS  Y2, Y1, Y6
+	VADDPS  Y6, Y3, Y6
+	VMULPS  Y6, Y0, Y6
+	VSUBPS  Y6, Y2, Y6
+	VMOVUPS 96(AX), Y2
+	VMOVUPS 96(CX), Y3
+	VMULPS  Y2, Y1, Y7
+	VADDPS  Y7, Y3, Y7
+	VMULPS  Y7, Y0, Y7
+	VSUBPS  Y7, Y2, Y7
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	VMOVUPS Y6, 64(AX)
+	VMOVUPS Y7, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     sgdDecayAVX2_unrolled
+
+sgdDecayAVX2_single:
+	CMPQ    DX, $0x00000008
+	JB      sgdDecayAVX2_tail
+	VMOVUPS (AX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y1, Y4
+	VADDPS  Y4, Y3, Y4
+	VMULPS  Y4, Y0, Y4
+	VSUBPS  Y4, Y2, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     sgdDecayAVX2_single
+
+sgdDecayAVX2_tail:
+	TESTQ      DX, DX
+	JZ         sgdDecayAVX2_done
+	LEAQ       tailmask<>+32(SB), BX
+	NEGQ       DX
+	VMOVDQU    (BX)(DX*4), Y2
+	VMASKMOVPS (AX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y1, Y1
+	VADDPS     Y1, Y4, Y1
+	VMULPS     Y1, Y0, Y1
+	VSUBPS     Y1, Y3, Y1
+	VMASKMOVPS Y1, Y2, (AX)
+
+sgdDecayAVX2_done:
+	VZEROUPPER
+	RET
+
+// func sgdDecayAVX512(w []float32, g []float32, lr float32, wd float32)
+// Requires: AVX, AVX512F
+TEXT ·sgdDecayAVX512(SB), NOSPLIT, $0-56
+	MOVQ         w_base+0(FP), AX
+	MOVQ         g_base+24(FP), DX
+	MOVQ         w_len+8(FP), CX
+	VBROADCASTSS lr+48(FP), Z0
+	VBROADCASTSS wd+52(FP), Z1
+
+sgdDecayAVX512_unrolled:
+	CMPQ    CX, $0x00000040
+	JB      sgdDecayAVX512_single
+	VMOVUPS (AX), Z2
+	VMOVUPS (DX), Z3
+	VMULPS  Z2, Z1, Z4
+	VADDPS  Z4, Z3, Z4
+	VMULPS  Z4, Z0, Z4
+	VSUBPS  Z4, Z2, Z4
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 64(DX), Z3
+	VMULPS  Z2, Z1, Z5
+	VADDPS  Z5, Z3, Z5
+	VMULPS  Z5, Z0, Z5
+	VSUBPS  Z5, Z2, Z5
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 128(DX), Z3
+	VMULPS  Z2, Z1, Z6
+	VADDPS  Z6, Z3, Z6
+	VMULPS  Z6, Z0, Z6
+	VSUBPS  Z6, Z2, Z6
+	VMOVUPS 192(AX), Z2
+	VMOVUPS 192(DX), Z3
+	VMULPS  Z2, Z1, Z7
+	VADDPS  Z7, Z3, Z7
+	VMULPS  Z7, Z0, Z7
+	VSUBPS  Z7, Z2, Z7
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z7, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, CX
+	JMP     sgdDecayAVX512_unrolled
+
+sgdDecayAVX512_single:
+	CMPQ    CX, $0x00000010
+	JB      sgdDecayAVX512_tail
+	VMOVUPS (AX), Z2
+	VMOVUPS (DX), Z3
+	VMULPS  Z2, Z1, Z4
+	VADDPS  Z4, Z3, Z4
+	VMULPS  Z4, Z0, Z4
+	VSUBPS  Z4, Z2, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, CX
+	JMP     sgdDecayAVX512_single
+
+sgdDecayAVX512_tail:
+	TESTQ     CX, CX
+	JZ        sgdDecayAVX512_done
+	MOVL      $0x00000001, BX
+	SHLL      CL, BX
+	DECL      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (AX), K1, Z2
+	VMOVUPS.Z (DX), K1, Z3
+	VMULPS    Z2, Z1, Z1
+	VADDPS    Z1, Z3, Z1
+	VMULPS    Z1, Z0, Z1
+	VSUBPS    Z1, Z2, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+sgdDecayAVX512_done:
+	VZEROUPPER
+	RET
+
+// func scaleSubAVX2(w []float32, g []float32, c float32, m float32)
+// Requires: AVX
+TEXT ·scaleSubAVX2(SB), NOSPLIT, $0-56
+	MOVQ         w_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         w_len+8(FP), DX
+	VBROADCASTSS c+48(FP), Y0
+	VBROADCASTSS m+52(FP), Y1
+
+scaleSubAVX2_unrolled:
+	CMPQ    DX, $0x00000020
+	JB      scaleSubAVX2_single
+	VMOVUPS (AX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y0, Y2
+	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS 32(AX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  Y3, Y0, Y3
+	VMULPS  Y1, Y4, Y4
+	VSUBPS  Y4, Y3, Y3
+	VMOVUPS 64(AX), Y4
+	VMOVUPS 64(CX), Y5
+	VMULPS  Y4, Y0, Y4
+	VMULPS  Y1, Y5, Y5
+	VSUBPS  Y5, Y4, Y4
+	VMOVUPS 96(AX), Y5
+	VMOVUPS 96(CX), Y6
+	VMULPS  Y5, Y0, Y5
+	VMULPS  Y1, Y6, Y6
+	VSUBPS  Y6, Y5, Y5
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VMOVUPS Y4, 64(AX)
+	VMOVUPS Y5, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     scaleSubAVX2_unrolled
+
+scaleSubAVX2_single:
+	CMPQ    DX, $0x00000008
+	JB      scaleSubAVX2_tail
+	VMOVUPS (AX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y0, Y2
+	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     scaleSubAVX2_single
+
+scaleSubAVX2_tail:
+	TESTQ      DX, DX
+	JZ         scaleSubAVX2_done
+	LEAQ       tailmask<>+32(SB), BX
+	NEGQ       DX
+	VMOVDQU    (BX)(DX*4), Y2
+	VMASKMOVPS (AX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y0, Y0
+	VMULPS     Y1, Y4, Y1
+	VSUBPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+scaleSubAVX2_done:
+	VZEROUPPER
+	RET
+
+// func scaleSubAVX512(w []float32, g []float32, c float32, m float32)
+// Requires: AVX, AVX512F
+TEXT ·scaleSubAVX512(SB), NOSPLIT, $0-56
+	MOVQ         w_base+0(FP), AX
+	MOVQ         g_base+24(FP), DX
+	MOVQ         w_len+8(FP), CX
+	VBROADCASTSS c+48(FP), Z0
+	VBROADCASTSS m+52(FP), Z1
+
+scaleSubAVX512_unrolled:
+	CMPQ    CX, $0x00000040
+	JB      scaleSubAVX512_single
+	VMOVUPS (AX), Z2
+	VMOVUPS (DX), Z3
+	VMULPS  Z2, Z0, Z2
+	VMULPS  Z1, Z3, Z3
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS 64(AX), Z3
+	VMOVUPS 64(DX), Z4
+	VMULPS  Z3, Z0, Z3
+	VMULPS  Z1, Z4, Z4
+	VSUBPS  Z4, Z3, Z3
+	VMOVUPS 128(AX), Z4
+	VMOVUPS 128(DX), Z5
+	VMULPS  Z4, Z0, Z4
+	VMULPS  Z1, Z5, Z5
+	VSUBPS  Z5, Z4, Z4
+	VMOVUPS 192(AX), Z5
+	VMOVUPS 192(DX), Z6
+	VMULPS  Z5, Z0, Z5
+	VMULPS  Z1, Z6, Z6
+	VSUBPS  Z6, Z5, Z5
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	VMOVUPS Z4, 128(AX)
+	VMOVUPS Z5, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, CX
+	JMP     scaleSubAVX512_unrolled
+
+scaleSubAVX512_single:
+	CMPQ    CX, $0x00000010
+	JB      scaleSubAVX512_tail
+	VMOVUPS (AX), Z2
+	VMOVUPS (DX), Z3
+	VMULPS  Z2, Z0, Z2
+	VMULPS  Z1, Z3, Z3
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, CX
+	JMP     scaleSubAVX512_single
+
+scaleSubAVX512_tail:
+	TESTQ     CX, CX
+	JZ        scaleSubAVX512_done
+	MOVL      $0x00000001, BX
+	SHLL      CL, BX
+	DECL      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (AX), K1, Z2
+	VMOVUPS.Z (DX), K1, Z3
+	VMULPS    Z2, Z0, Z0
+	VMULPS    Z1, Z3, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+scaleSubAVX512_done:
+	VZEROUPPER
+	RET
+
+// func adamAVX2(w []float32, m1 []float32, m2 []float32, g []float32, ss float32, oma float32, omb float32, eps float32)
+// Requires: AVX
+TEXT ·adamAVX2(SB), NOSPLIT, $0-112
+	MOVQ         w_base+0(FP), AX
+	MOVQ         m1_base+24(FP), CX
+	MOVQ         m2_base+48(FP), DX
+	MOVQ         g_base+72(FP), BX
+	MOVQ         w_len+8(FP), SI
+	VBROADCASTSS ss+96(FP), Y0
+	VBROADCASTSS oma+100(FP), Y1
+	VBROADCASTSS omb+104(FP), Y2
+	VBROADCASTSS eps+108(FP), Y3
+
+adamAVX2_single:
+	CMPQ    SI, $0x00000008
+	JB      adamAVX2_tail
+	VMOVUPS (AX), Y4
+	VMOVUPS (CX), Y5
+	VMOVUPS (DX), Y6
+	VMOVUPS (BX), Y7
+	VSUBPS  Y5, Y7, Y8
+	VMULPS  Y1, Y8, Y8
+	VADDPS  Y8, Y5, Y8
+	VMULPS  Y7, Y7, Y5
+	VSUBPS  Y6, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VADDPS  Y5, Y6, Y5
+	VSQRTPS Y5, Y6
+	VADDPS  Y3, Y6, Y6
+	VDIVPS  Y6, Y8, Y6
+	VMULPS  Y6, Y0, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y8, (CX)
+	VMOVUPS Y5, (DX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, SI
+	JMP     adamAVX2_single
+
+adamAVX2_tail:
+	TESTQ      SI, SI
+	JZ         adamAVX2_done
+	LEAQ       tailmask<>+32(SB), DI
+	NEGQ       SI
+	VMOVDQU    (DI)(SI*4), Y4
+	VMASKMOVPS (AX), Y4, Y5
+	VMASKMOVPS (CX), Y4, Y6
+	VMASKMOVPS (DX), Y4, Y7
+	VMASKMOVPS (BX), Y4, Y8
+	VSUBPS     Y6, Y8, Y9
+	VMULPS     Y1, Y9, Y9
+	VADDPS     Y9, Y6, Y9
+	VMULPS     Y8, Y8, Y1
+	VSUBPS     Y7, Y1, Y1
+	VMULPS     Y2, Y1, Y1
+	VADDPS     Y1, Y7, Y1
+	VSQRTPS    Y1, Y2
+	VADDPS     Y3, Y2, Y2
+	VDIVPS     Y2, Y9, Y2
+	VMULPS     Y2, Y0, Y2
+	VADDPS     Y2, Y5, Y5
+	VMASKMOVPS Y5, Y4, (AX)
+	VMASKMOVPS Y9, Y4, (CX)
+	VMASKMOVPS Y1, Y4, (DX)
+
+adamAVX2_done:
+	VZEROUPPER
+	RET
+
+// func adamAVX512(w []float32, m1 []float32, m2 []float32, g []float32, ss float32, oma float32, omb float32, eps float32)
+// Requires: AVX, AVX512F
+TEXT ·adamAVX512(SB), NOSPLIT, $0-112
+	MOVQ         w_base+0(FP), AX
+	MOVQ         m1_base+24(FP), DX
+	MOVQ         m2_base+48(FP), BX
+	MOVQ         g_base+72(FP), SI
+	MOVQ         w_len+8(FP), CX
+	VBROADCASTSS ss+96(FP), Z0
+	VBROADCASTSS oma+100(FP), Z1
+	VBROADCASTSS omb+104(FP), Z2
+	VBROADCASTSS eps+108(FP), Z3
+
+adamAVX512_unrolled:
+	CMPQ    CX, $0x00000020
+	JB      adamAVX512_single
+	VMOVUPS (AX), Z4
+	VMOVUPS (DX), Z5
+	VMOVUPS (BX), Z6
+	VMOVUPS (SI), Z7
+	VSUBPS  Z5, Z7, Z8
+	VMULPS  Z1, Z8, Z8
+	VADDPS  Z8, Z5, Z8
+	VMULPS  Z7, Z7, Z5
+	VSUBPS  Z6, Z5, Z5
+	VMULPS  Z2, Z5, Z5
+	VADDPS  Z5, Z6, Z5
+	VSQRTPS Z5, Z6
+	VADDPS  Z3, Z6, Z6
+	VDIVPS  Z6, Z8, Z6
+	VMULPS  Z6, Z0, Z6
+	VADDPS  Z6, Z4, Z4
+	VMOVUPS 64(AX), Z6
+	VMOVUPS 64(DX), Z7
+	VMOVUPS 64(BX), Z9
+	VMOVUPS 64(SI), Z10
+	VSUBPS  Z7, Z10, Z11
+	VMULPS  Z1, Z11, Z11
+	VADDPS  Z11, Z7, Z11
+	VMULPS  Z10, Z10, Z7
+	VSUBPS  Z9, Z7, Z7
+	VMULPS  Z2, Z7, Z7
+	VADDPS  Z7, Z9, Z7
+	VSQRTPS Z7, Z9
+	VADDPS  Z3, Z9, Z9
+	VDIVPS  Z9, Z11, Z9
+	VMULPS  Z9, Z0, Z9
+	VADDPS  Z9, Z6, Z6
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z5, (BX)
+	VMOVUPS Z6, 64(AX)
+	VMOVUPS Z11, 64(DX)
+	VMOVUPS Z7, 64(BX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, SI
+	SUBQ    $0x00000020, CX
+	JMP     adamAVX512_unrolled
+
+adamAVX512_single:
+	CMPQ    CX, $0x00000010
+	JB      adamAVX512_tail
+	VMOVUPS (AX), Z4
+	VMOVUPS (DX), Z5
+	VMOVUPS (BX), Z6
+	VMOVUPS (SI), Z7
+	VSUBPS  Z5, Z7, Z8
+	VMULPS  Z1, Z8, Z8
+	VADDPS  Z8, Z5, Z8
+	VMULPS  Z7, Z7, Z5
+	VSUBPS  Z6, Z5, Z5
+	VMULPS  Z2, Z5, Z5
+	VADDPS  Z5, Z6, Z5
+	VSQRTPS Z5, Z6
+	VADDPS  Z3, Z6, Z6
+	VDIVPS  Z6, Z8, Z6
+	VMULPS  Z6, Z0, Z6
+	VADDPS  Z6, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z5, (BX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000010, CX
+	JMP     adamAVX512_single
+
+adamAVX512_tail:
+	TESTQ     CX, CX
+	JZ        adamAVX512_done
+	MOVL      $0x00000001, DI
+	SHLL      CL, DI
+	DECL      DI
+	KMOVW     DI, K1
+	VMOVUPS.Z (AX), K1, Z4
+	VMOVUPS.Z (DX), K1, Z5
+	VMOVUPS.Z (BX), K1, Z6
+	VMOVUPS.Z (SI), K1, Z7
+	VSUBPS    Z5, Z7, Z8
+	VMULPS    Z1, Z8, Z8
+	VADDPS    Z8, Z5, Z8
+	VMULPS    Z7, Z7, Z1
+	VSUBPS    Z6, Z1, Z1
+	VMULPS    Z2, Z1, Z1
+	VADDPS    Z1, Z6, Z1
+	VSQRTPS   Z1, Z2
+	VADDPS    Z3, Z2, Z2
+	VDIVPS    Z2, Z8, Z2
+	VMULPS    Z2, Z0, Z2
+	VADDPS    Z2, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+	VMOVUPS   Z8, K1, (DX)
+	VMOVUPS   Z1, K1, (BX)
+
+adamAVX512_done:
+	VZEROUPPER
+	RET
+
 // func prefetchT0(s []float32)
 // Requires: MMX+
 TEXT ·prefetchT0(SB), NOSPLIT, $0-24

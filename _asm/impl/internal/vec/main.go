@@ -1,6 +1,7 @@
 // Command vec generates impl/internal/vec's assembly: Add and AddScaled for
 // AVX2 (YMM, masked tail by VMASKMOVPS) and AVX-512 (ZMM, masked tail by an
-// opmask), and Prefetch (PREFETCHT0 per cache line, SSE only).
+// opmask), the optimizer-update primitives of update.go, and Prefetch
+// (PREFETCHT0 per cache line, SSE only).
 // _asm/generate.sh runs it.
 //
 // The results must equal the pure-Go loops bit for bit, NaN payloads
@@ -78,6 +79,11 @@ func main() {
 	for _, x := range []isa{avx2, avx512} {
 		gen(x, false)
 		gen(x, true)
+	}
+	for _, op := range updateOps {
+		for _, x := range []isa{avx2, avx512} {
+			genMap(x, op)
+		}
 	}
 	genPrefetch()
 	genClearNT()
