@@ -241,6 +241,10 @@ func (c *child) roundTrip(req []byte, timeout time.Duration, max uint32) (uint16
 	var p []byte
 	if err == nil {
 		t, p, err = readFrame(c.out, max)
+	} else if _, _, rerr := readFrame(c.out, max); errors.Is(rerr, errNoise) {
+		// The process stopped reading (a broken pipe) after writing
+		// something that is not a frame: that says more than the pipe.
+		err = rerr
 	}
 	timer.Stop()
 	if fired.Load() {
