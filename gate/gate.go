@@ -74,6 +74,30 @@ type Options struct {
 	// it they are a mismatch error. Benchmarks missing from NEW are always an
 	// error.
 	AllowNew bool
+	// Paired compares each time-like row (sec/op and the rates …/s) of
+	// the two sides pair by pair: the i-th sample of a benchmark in OLD
+	// and the i-th in NEW must come from the two runs of one interleaved
+	// pair (as `embgrad gate -base` runs them, ABBA). The test is then the
+	// Wilcoxon signed-rank test of log(new/old) (SignedRank), and the
+	// change is the median of the per-pair ratios. A drift of the machine
+	// that slows both runs of a pair cancels in the ratio; between
+	// independent samples it is noise. Both sides must have the same
+	// number of samples of each such row. Rows of exact units whose values
+	// vary (B/op) stay unpaired (Mann–Whitney U).
+	Paired bool
+	// Family, if larger than the number of hypotheses tested, is the size
+	// of the Holm family: the missing hypotheses count with p = 1. The
+	// extension of a sequential run (Options.Screen) tests only the
+	// suspects, but against the whole first family, so that choosing which
+	// benchmarks to extend cannot raise the false-alarm rate: Holm is
+	// monotone, and a p of 1 for every benchmark not extended can only
+	// remove rejections from a valid Holm test of all of them.
+	Family int
+	// Screen, when > 0, also makes a row a suspect (Row.Suspect: extend the
+	// run, decide on the extension) when its Holm-adjusted p is ≤ Screen
+	// and it is worse at all (cost > 0), not only when it regressed. It
+	// must be 0 or ≥ Alpha.
+	Screen float64
 }
 
 // alpha returns the level, DefaultAlpha for the zero value. Anything else
@@ -87,6 +111,16 @@ func (o Options) alpha() (float64, error) {
 		return 0, fmt.Errorf("alpha %g: want 0 < alpha < 1", o.Alpha)
 	}
 	return o.Alpha, nil
+}
+
+func (o Options) screen(alpha float64) (float64, error) {
+	if o.Screen == 0 {
+		return 0, nil
+	}
+	if !(o.Screen >= alpha && o.Screen <= 1) {
+		return 0, fmt.Errorf("screen level %g: want 0 (off) or alpha %g ≤ screen ≤ 1", o.Screen, alpha)
+	}
+	return o.Screen, nil
 }
 
 func (o Options) confidence() float64 {
@@ -144,6 +178,14 @@ type Row struct {
 	Verdict  Verdict
 	Warnings []string
 
+	// Paired: tested pair by pair (Options.Paired); NPairs pairs (zero
+	// differences included).
+	Paired bool
+	NPairs int
+	// Suspect: a regression, or (Options.Screen) uncertain enough to
+	// extend the run.
+	Suspect bool
+
 	alpha float64
 }
 
@@ -153,6 +195,8 @@ type Report struct {
 	Alpha            float64
 	Thresholds       string // as given, e.g. "5%, dist=same=10%"
 	Tests            int    // size of the Holm family (statistical comparisons)
+	Paired           bool   // Options.Paired
+	Family           int    // Holm family size when padded (Options.Family), else 0
 	Rows             []Row
 	Added            []string // benchmarks only in NEW (with AllowNew)
 	Notes            []string
@@ -163,12 +207,15 @@ type Report struct {
 	Rerun *Report
 }
 
-// Suspects returns the names of the benchmarks with a regressed row, in
-// report order.
+// Suspects returns the names of the benchmarks with a suspect row (a
+// regressed one, and with Options.Screen an uncertain one), in report
+// order.
 func (r *Report) Suspects() []string {
 	var names []string
-	for _, row := range r.Regressions() {
-		names = appendOnce(names, row.Name)
+	for _, row := range r.Rows {
+		if row.Suspect {
+			names = appendOnce(names, row.Name)
+		}
 	}
 	return names
 }
@@ -180,6 +227,12 @@ func (r *Report) Suspects() []string {
 // the re-run's samples are independent of the first round's, a false alarm
 // must survive two tests that each control the family-wise error at alpha,
 // while a real slowdown shows up in both. The outcome is recomputed.
+//
+// With a pooled or sequential re-run (rerun compares the first samples and
+// the re-run's together) the same rule makes the extension decide: a
+// suspect row that regressed there is a regression (also when the first
+// look only screened it), one that did not is not (a first-look
+// regression becomes Unconfirmed).
 func (r *Report) Confirm(rerun *Report) {
 	r.Rerun = rerun
 	again := map[[2]string]bool{}
@@ -191,12 +244,14 @@ func (r *Report) Confirm(rerun *Report) {
 	r.Outcome = Pass
 	for i := range r.Rows {
 		row := &r.Rows[i]
-		if row.Verdict != Regressed {
+		if !row.Suspect && row.Verdict != Regressed {
 			continue
 		}
-		if again[[2]string{row.Name, row.Unit}] {
+		switch {
+		case again[[2]string{row.Name, row.Unit}]:
+			row.Verdict = Regressed
 			r.Outcome = Regression
-		} else {
+		case row.Verdict == Regressed:
 			row.Verdict = Unconfirmed
 		}
 	}
@@ -262,8 +317,13 @@ func Compare(d *Data, opt Options) (*Report, error) {
 			return nil, &MismatchError{msg: fmt.Sprintf("results from different platforms: %s is %q in OLD %s but %q in NEW %s", k, o, d.Old.Path, n, d.New.Path)}
 		}
 	}
+	screen, err := opt.screen(alpha)
+	if err != nil {
+		return nil, err
+	}
 	conf := opt.confidence()
 	rep := &Report{
+		Paired:     opt.Paired,
 		OldPath:    d.Old.Path,
 		NewPath:    d.New.Path,
 		Alpha:      alpha,
@@ -351,27 +411,54 @@ func Compare(d *Data, opt Options) (*Report, error) {
 			r.Old, r.New = benchmath.AssumeExact.Summary(so, conf), benchmath.AssumeExact.Summary(sn, conf)
 		} else {
 			r.Old, r.New = benchmath.AssumeNothing.Summary(so, conf), benchmath.AssumeNothing.Summary(sn, conf)
+			stat = append(stat, i)
+		}
+		r.Delta, r.Cost = change(r.Old.Center, r.New.Center, r.Better)
+		switch {
+		case r.Exact:
+		case opt.Paired && !exactUnit:
+			if err := r.pair(d.Old.values[s.key], d.New.values[s.key], d.Old.Path, d.New.Path); err != nil {
+				return nil, err
+			}
+		default:
 			c := benchmath.AssumeNothing.Compare(so, sn)
 			r.P = c.P
 			for _, w := range c.Warnings {
 				r.Warnings = append(r.Warnings, w.Error())
 			}
-			stat = append(stat, i)
 		}
-		r.Delta, r.Cost = change(r.Old.Center, r.New.Center, r.Better)
 	}
 	hyps := hypotheses(rows, stat)
 	rep.Tests = len(hyps)
+	family := len(hyps)
+	if opt.Family > family {
+		family = opt.Family
+		rep.Family = family
+	}
+	// A hypothesis' p: its rows' largest (they are one test; paired rates
+	// can differ from sec/op in the last digits of a printed rate).
+	hypP := make([]float64, len(hyps))
+	for j, h := range hyps {
+		for _, i := range h {
+			hypP[j] = math.Max(hypP[j], rows[i].P)
+		}
+	}
 
 	// Too few samples: if the best possible p-value of some comparison
 	// cannot pass the first (strictest) Holm step alpha/m, the gate could
 	// never flag that benchmark — refuse rather than pass blindly.
-	if m := len(hyps); m > 0 {
+	if m := family; len(hyps) > 0 {
 		level := alpha / float64(m)
 		need := MinSamples(level)
 		var short []string
 		for _, i := range stat {
 			r := &rows[i]
+			if r.Paired {
+				if MinPairedPValue(r.NPairs) > level {
+					short = append(short, fmt.Sprintf("%s %s: %d pairs (paired: the signed-rank test needs ≥ %d)", r.Name, r.Unit, r.NPairs, MinPairs(level)))
+				}
+				continue
+			}
 			if MinPValue(r.NOld, r.NNew) > level {
 				short = append(short, fmt.Sprintf("%s %s: %d OLD + %d NEW samples", r.Name, r.Unit, r.NOld, r.NNew))
 			}
@@ -393,10 +480,15 @@ func Compare(d *Data, opt Options) (*Report, error) {
 	// Holm–Bonferroni: adjusted p_(j) = max_{i≤j} min(1, (m-i)·p_(i)) over
 	// the ascending p-values; significant when adjusted p ≤ alpha.
 	// The family is the hypotheses, not the rows (see hypotheses).
-	sort.SliceStable(hyps, func(a, b int) bool { return rows[hyps[a][0]].P < rows[hyps[b][0]].P })
+	order := make([]int, len(hyps))
+	for j := range order {
+		order[j] = j
+	}
+	sort.SliceStable(order, func(a, b int) bool { return hypP[order[a]] < hypP[order[b]] })
 	run := 0.0
-	for j, h := range hyps {
-		adj := math.Min(1, float64(len(hyps)-j)*rows[h[0]].P)
+	for j, o := range order {
+		h := hyps[o]
+		adj := math.Min(1, float64(family-j)*hypP[o])
 		run = math.Max(run, adj)
 		for _, i := range h {
 			rows[i].PHolm = run
@@ -425,6 +517,8 @@ func Compare(d *Data, opt Options) (*Report, error) {
 		if r.Verdict == Regressed {
 			rep.Outcome = Regression
 		}
+		r.Suspect = r.Verdict == Regressed ||
+			(screen > 0 && !r.Exact && r.PHolm <= screen && r.Cost > 0)
 	}
 	rep.Rows = rows
 	rep.Notes = notes(d, rows)
@@ -623,6 +717,11 @@ func (e *TooFewError) Error() string { return e.msg }
 // benchmark with the same sample sizes and bit-identical p are grouped; a
 // truly independent unit that ties on p by coincidence merely shares its
 // benchmark's verdict.
+//
+// Paired rows are grouped by benchmark alone (sec/op and the rates …/s):
+// the signed-rank test ranks |log(new/old)|, and a rate printed with two
+// decimals can swap two nearly equal ratios, so its p need not be
+// bit-identical to sec/op's; the group's p is its rows' largest.
 func hypotheses(rows []Row, stat []int) [][]int {
 	type key struct {
 		name       string
@@ -634,6 +733,9 @@ func hypotheses(rows []Row, stat []int) [][]int {
 	for _, i := range stat {
 		r := &rows[i]
 		k := key{r.Name, r.P, r.NOld, r.NNew}
+		if r.Paired {
+			k = key{name: r.Name, p: -1, nOld: r.NPairs}
+		}
 		j, ok := index[k]
 		if !ok {
 			j = len(out)
@@ -644,3 +746,39 @@ func hypotheses(rows []Row, stat []int) [][]int {
 	}
 	return out
 }
+
+// pair tests the row pair by pair: old[i] and new[i] are the two runs of
+// pair i (file order). It sets P, NPairs, Delta and Cost (the median of the
+// per-pair ratios).
+func (r *Row) pair(old, new []float64, oldPath, newPath string) error {
+	if len(old) != len(new) {
+		return &PairingError{msg: fmt.Sprintf("paired comparison: %s %s has %d samples in OLD %s but %d in NEW %s; "+
+			"pairs need one sample of each side per interleaved pair (compare unpaired without -paired)",
+			r.Name, r.Unit, len(old), oldPath, len(new), newPath)}
+	}
+	d := make([]float64, len(old))
+	ratio := make([]float64, len(old))
+	inv := make([]float64, len(old))
+	for i := range old {
+		if !(old[i] > 0 && new[i] > 0) {
+			return &PairingError{msg: fmt.Sprintf("paired comparison: %s %s: pair %d has a value ≤ 0 (OLD %g, NEW %g); log ratios need positive values", r.Name, r.Unit, i+1, old[i], new[i])}
+		}
+		ratio[i] = new[i] / old[i]
+		inv[i] = old[i] / new[i]
+		d[i] = math.Log(new[i]) - math.Log(old[i])
+	}
+	p, _, _ := SignedRank(d)
+	r.P, r.Paired, r.NPairs = p, true, len(old)
+	r.Delta = median(ratio) - 1
+	if r.Better < 0 {
+		r.Cost = r.Delta
+	} else {
+		r.Cost = median(inv) - 1
+	}
+	return nil
+}
+
+// PairingError reports samples that cannot be paired.
+type PairingError struct{ msg string }
+
+func (e *PairingError) Error() string { return e.msg }

@@ -1,32 +1,46 @@
 // Command calibrate measures the regression gate's error rates by
-// resampling a pool of real benchmark samples of one unchanged commit (see
-// results/gate/calibration/collect.sh, which collects it):
+// resampling a pool of real benchmark samples (see
+// results/gate/calibration/paired/collect.sh, which collects one):
 //
-//	go run ./gate/internal/calibrate -pool POOL.txt [-n 10] [-draws 200]
-//		[-slow 0,3,5,10,20] [-target REGEXP] [-seed 1]
+//	go run ./gate/internal/calibrate -pool POOL.txt [-n 10] [-draws 400]
+//		[-slow 0,3,5,10,20] [-target REGEXP] [-screen 0.5] [-seed 1]
 //
-// A pool holds R rounds ("round: r" config lines), each one sample of every
-// benchmark. One simulated gate run draws 2n distinct rounds at random: n
-// for OLD, n for NEW (whole rounds, so benchmarks measured together stay
-// together, as in a real interleaved run). An injected slowdown s scales
-// NEW's samples of the benchmarks matching -target: sec/op × (1+s), rates
-// ÷ (1+s) — what -embgrad.slowdown does live (collect.sh checks that on a
-// few rounds). The sides go through gate.Compare as files would. If that
-// says regression, the suspects are re-run on 2n further rounds not used
-// yet, and the run is decided by each method:
+// A pool is a sequence of runs (one process each, one sample of every
+// benchmark), grouped into pairs: the "pair: k" and "side: old|new" config
+// lines of collect.sh, or, in an older pool with only "round: r" lines,
+// rounds 2k-1 and 2k. `embgrad gate -base` runs OLD and NEW as such pairs
+// (ABBA), so one simulated gate run draws n distinct pairs at random, and
+// an extension (re-run) n further pairs not drawn yet. An injected slowdown
+// s scales NEW's samples of the benchmarks matching -target: sec/op ×
+// (1+s), rates ÷ (1+s). A pool collected with the live knob
+// (-embgrad.slowdown on NEW) is used as it is with -slow 0 and -target
+// matching every kernel: its detection rate is that of the real knob.
 //
-//   - and: the gate's current rule — the re-run alone must confirm it
-//     (Report.Confirm), a second independent test ANDed with the first;
-//   - pooled: the re-run's samples are pooled with the first run's (2n per
-//     side) and that one comparison decides; its false-alarm rate is at most
-//     the single test's, since it fires only when the pooled test does;
-//   - once: no re-run, the first comparison decides.
+// Each draw is decided by every method, through gate.Compare as the
+// command decides (cmd/embgrad/gatebase.go):
 //
-// With slowdown 0 the rate of regressions is the false-alarm rate, above 0
-// the detection rate (counting a detection only if a -target benchmark was
-// among the regressions). Draws reuse the pool's rounds, so they are not
-// independent: the rates are those of this pool, whose size (R) bounds how
-// much they can say; the output states R.
+//   - mw-once: Mann–Whitney U on n samples per side, no re-run;
+//   - mw-and: the old rule: the re-run (suspects, n fresh pairs) alone must
+//     confirm, a second independent test ANDed with the first;
+//   - mw-pooled: the re-run's samples pooled with the first's (2n per
+//     side), Holm over the suspects; fires only where the first test fired;
+//   - paired-pooled: the same with the paired signed-rank test
+//     (gate.Options.Paired);
+//   - paired-seq: paired and sequential (the new default, -confirm seq):
+//     the first look at n pairs only screens — a benchmark whose
+//     Holm-adjusted p is ≤ -screen and which is slower at all is extended by
+//     n pairs — and the pooled 2n pairs decide, Holm over the first look's
+//     whole family (gate.Options.Family), so the false-alarm rate is at most
+//     alpha whatever the screening chose;
+//   - mw-seq: the same sequential rule with the unpaired Mann–Whitney U.
+//
+// With slowdown 0 on an A/A pool the rate of regressions is the false-alarm
+// rate; otherwise the detection rate (a detection counts only if a -target
+// benchmark regressed). "ext" is the fraction of draws in which paired-seq
+// ran the extension (its cost: n pairs plus n pairs of the suspects that
+// often). Draws reuse the pool's pairs, so they are not independent: the
+// rates are those of this pool, whose size bounds what they can say; the
+// output states it.
 package main
 
 import (
@@ -54,14 +68,19 @@ func main() {
 	}
 }
 
+// methods, in column order.
+var methods = []string{"mw-once", "mw-and", "mw-pooled", "paired-pooled", "paired-seq", "mw-seq"}
+
 func run(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
-	pool := fs.String("pool", "", "pool of samples (benchfmt, with round: config lines)")
-	n := fs.Int("n", 10, "samples per side of one gate run (the workflow's -count)")
-	draws := fs.Int("draws", 200, "simulated gate runs per slowdown")
+	pool := fs.String("pool", "", "pool of samples (benchfmt, with pair:/side: or round: config lines)")
+	n := fs.Int("n", 10, "pairs of one gate run (the workflow's -count)")
+	draws := fs.Int("draws", 400, "simulated gate runs per slowdown")
 	slows := fs.String("slow", "0,3,5,10,20", "injected slowdowns in percent")
-	target := fs.String("target", "impl=scatter/", "regexp of the benchmarks slowed down")
+	target := fs.String("target", "impl=scatter/", "regexp of the benchmarks slowed down (and counted as detections)")
+	screen := fs.Float64("screen", 0.5, "paired-seq: Holm-adjusted p at or below which a slower benchmark is extended")
 	seed := fs.Uint64("seed", 1, "random seed")
+	live := fs.Bool("live", false, "the pool's NEW runs had the live knob on: with -slow 0 count only -target regressions (detections)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,41 +88,43 @@ func run(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	rounds, err := readPool(*pool)
+	pairs, err := readPool(*pool)
 	if err != nil {
 		return err
 	}
-	if len(rounds) < 2**n {
-		return fmt.Errorf("pool %s has %d rounds; a run needs 2n = %d", *pool, len(rounds), 2**n)
+	if len(pairs) < *n {
+		return fmt.Errorf("pool %s has %d pairs; a run needs n = %d", *pool, len(pairs), *n)
 	}
-	rerun := len(rounds) >= 4**n // else only "once" is simulated
-	if !rerun {
-		fmt.Fprintf(w, "(fewer than 4n = %d rounds: no re-run; the and and pooled columns are not simulated)\n", 4**n)
+	ext := len(pairs) >= 2**n // else only the first look is simulated
+	if !ext {
+		fmt.Fprintf(w, "(fewer than 2n = %d pairs: no re-run or extension; only mw-once is simulated, paired-seq as its first look alone)\n", 2**n)
 	}
-	fmt.Fprintf(w, "pool %s: %d rounds; n = %d per side, %d draws per slowdown, target %q, seed %d\n\n", *pool, len(rounds), *n, *draws, *target, *seed)
-	fmt.Fprintf(w, "| slowdown | once | and (current) | pooled |\n|---|---|---|---|\n")
+	fmt.Fprintf(w, "pool %s: %d pairs; n = %d pairs per run (+ n on re-run/extension), %d draws per slowdown, target %q, screen %g, seed %d\n\n",
+		*pool, len(pairs), *n, *draws, *target, *screen, *seed)
+	fmt.Fprintf(w, "| slowdown | %s | ext |\n|---|%s---|\n", strings.Join(methods, " | "), strings.Repeat("---|", len(methods)))
 	for _, f := range strings.Split(*slows, ",") {
 		pct, err := strconv.ParseFloat(f, 64)
 		if err != nil {
 			return fmt.Errorf("-slow %q: %v", f, err)
 		}
 		rng := rand.New(rand.NewPCG(*seed, uint64(pct*1000)))
-		var hits [3]int
+		hits := make([]int, len(methods))
+		extended := 0
 		for range *draws {
-			perm := rng.Perm(len(rounds))
-			pick := func(lo int) [][]*benchfmt.Result {
-				var s [][]*benchfmt.Result
+			perm := rng.Perm(len(pairs))
+			pick := func(lo int) (old, new [][]*benchfmt.Result) {
 				for _, i := range perm[lo : lo+*n] {
-					s = append(s, rounds[i])
+					old = append(old, pairs[i][0])
+					new = append(new, pairs[i][1])
 				}
-				return s
+				return
 			}
-			o1, n1 := pick(0), pick(*n)
-			var o2, n2 [][]*benchfmt.Result
-			if rerun {
-				o2, n2 = pick(2**n), pick(3**n)
+			s := sim{slow: pct / 100, target: tre, screen: *screen, live: *live}
+			s.o1, s.n1 = pick(0)
+			if ext {
+				s.o2, s.n2 = pick(*n)
 			}
-			h, err := decide(o1, n1, o2, n2, pct/100, tre)
+			h, x, err := s.decide()
 			if err != nil {
 				return err
 			}
@@ -112,63 +133,139 @@ func run(w io.Writer, args []string) error {
 					hits[m]++
 				}
 			}
-		}
-		rate := func(k int) string {
-			if k > 0 && !rerun {
-				return "–"
+			if x {
+				extended++
 			}
-			return fmt.Sprintf("%d/%d = %.1f %%", hits[k], *draws, 100*float64(hits[k])/float64(*draws))
 		}
-		fmt.Fprintf(w, "| %g %% | %s | %s | %s |\n", pct, rate(0), rate(1), rate(2))
+		fmt.Fprintf(w, "| %g %% |", pct)
+		for m, k := range hits {
+			if !ext && m != 0 && m < 4 {
+				fmt.Fprintf(w, " – |")
+				continue
+			}
+			fmt.Fprintf(w, " %d/%d = %.1f %% |", k, *draws, 100*float64(k)/float64(*draws))
+		}
+		fmt.Fprintf(w, " %.0f %% |\n", 100*float64(extended)/float64(*draws))
 	}
 	return nil
 }
 
-// decide runs the gate on the first sides and, if it flags a regression,
-// the re-run on the second, and returns whether each method (once, and,
-// pooled) fails the run (with a slowdown: on a target benchmark).
-func decide(o1, n1, o2, n2 [][]*benchfmt.Result, slow float64, target *regexp.Regexp) ([3]bool, error) {
-	var out [3]bool
-	first, err := compare(o1, n1, slow, target, nil)
-	if err != nil {
-		return out, err
-	}
-	counts := func(r *gate.Report, only gate.Verdict) bool {
-		for _, row := range r.Rows {
-			if row.Verdict == only && (slow == 0 || target.MatchString(row.Name)) {
-				return true
-			}
-		}
+// sim is one simulated gate run: first-look samples o1/n1 (pairs, in
+// order), re-run samples o2/n2 (nil: none).
+type sim struct {
+	o1, n1, o2, n2 [][]*benchfmt.Result
+	slow           float64
+	target         *regexp.Regexp
+	screen         float64
+	live           bool // the pool's NEW side is slowed by the knob: count target regressions only
+}
+
+func (s *sim) counts(r *gate.Report) bool {
+	if r.Outcome != gate.Regression {
 		return false
 	}
-	out[0] = first.Outcome == gate.Regression && counts(first, gate.Regressed)
-	if first.Outcome != gate.Regression || o2 == nil {
-		return out, nil
+	for _, row := range r.Rows {
+		if row.Verdict == gate.Regressed && (s.slow == 0 && !s.live || s.target.MatchString(row.Name)) {
+			return true
+		}
 	}
-	suspects := map[string]bool{}
-	for _, s := range first.Suspects() {
-		suspects[s] = true
-	}
-	rerun, err := compare(o2, n2, slow, target, suspects)
+	return false
+}
+
+// decide returns, per method, whether the run fails (on a target), and
+// whether paired-seq extended.
+func (s *sim) decide() ([]bool, bool, error) {
+	out := make([]bool, len(methods))
+	cat := func(a, b [][]*benchfmt.Result) [][]*benchfmt.Result { return append(slices.Clone(a), b...) }
+	// mw-*: the old gate.
+	first, err := s.compare(s.o1, s.n1, nil, gate.Options{})
 	if err != nil {
-		return out, err
+		return nil, false, err
 	}
-	and := *first
-	and.Rows = slices.Clone(first.Rows)
-	and.Confirm(rerun)
-	out[1] = and.Outcome == gate.Regression && counts(&and, gate.Regressed)
-	pooled, err := compare(append(slices.Clone(o1), o2...), append(slices.Clone(n1), n2...), slow, target, suspects)
+	out[0] = s.counts(first)
+	if s.o2 != nil && first.Outcome == gate.Regression {
+		sus := names(first.Suspects())
+		rerun, err := s.compare(s.o2, s.n2, sus, gate.Options{})
+		if err != nil {
+			return nil, false, err
+		}
+		and := clone(first)
+		and.Confirm(rerun)
+		out[1] = s.counts(and)
+		pooled, err := s.compare(cat(s.o1, s.o2), cat(s.n1, s.n2), sus, gate.Options{})
+		if err != nil {
+			return nil, false, err
+		}
+		p := clone(first)
+		p.Confirm(pooled)
+		out[2] = s.counts(p)
+	}
+	// paired-pooled.
+	pf, err := s.compare(s.o1, s.n1, nil, gate.Options{Paired: true})
 	if err != nil {
-		return out, err
+		return nil, false, err
 	}
-	out[2] = pooled.Outcome == gate.Regression && counts(pooled, gate.Regressed)
-	return out, nil
+	if s.o2 != nil && pf.Outcome == gate.Regression {
+		pooled, err := s.compare(cat(s.o1, s.o2), cat(s.n1, s.n2), names(pf.Suspects()), gate.Options{Paired: true})
+		if err != nil {
+			return nil, false, err
+		}
+		p := clone(pf)
+		p.Confirm(pooled)
+		out[3] = s.counts(p)
+	}
+	// paired-seq, mw-seq: screen, extend, decide on the pooled samples
+	// against the whole first family. ext reports paired-seq's extension.
+	var extended bool
+	for m, paired := range map[int]bool{4: true, 5: false} {
+		sf, err := s.compare(s.o1, s.n1, nil, gate.Options{Paired: paired, Screen: s.screen})
+		if err != nil {
+			return nil, false, err
+		}
+		sus := sf.Suspects()
+		if s.o2 == nil {
+			out[m] = s.counts(sf)
+			continue
+		}
+		if len(sus) == 0 {
+			continue
+		}
+		if paired {
+			extended = true
+		}
+		pooled, err := s.compare(cat(s.o1, s.o2), cat(s.n1, s.n2), names(sus), gate.Options{Paired: paired, Family: sf.Tests})
+		if err != nil {
+			return nil, false, err
+		}
+		p := clone(sf)
+		p.Confirm(pooled)
+		out[m] = s.counts(p)
+	}
+	return out, extended, nil
+}
+
+func names(list []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+func clone(r *gate.Report) *gate.Report {
+	c := *r
+	c.Rows = slices.Clone(r.Rows)
+	return &c
+}
+
+func (s *sim) compare(old, new [][]*benchfmt.Result, keep map[string]bool, opt gate.Options) (*gate.Report, error) {
+	return compare(old, new, s.slow, s.target, keep, opt)
 }
 
 // compare writes the rounds of each side as benchfmt (only benchmarks in
 // keep, if keep is not nil), NEW's targets slowed down, and runs
 // gate.Compare with the default options.
-func compare(old, new [][]*benchfmt.Result, slow float64, target *regexp.Regexp, keep map[string]bool) (*gate.Report, error) {
+func compare(old, new [][]*benchfmt.Result, slow float64, target *regexp.Regexp, keep map[string]bool, opt gate.Options) (*gate.Report, error) {
 	var ob, nb bytes.Buffer
 	for side, rounds := range [][][]*benchfmt.Result{old, new} {
 		buf := []*bytes.Buffer{&ob, &nb}[side]
@@ -205,36 +302,59 @@ func compare(old, new [][]*benchfmt.Result, slow float64, target *regexp.Regexp,
 	if err != nil {
 		return nil, err
 	}
-	return gate.Compare(d, gate.Options{})
+	return gate.Compare(d, opt)
 }
 
-// readPool returns the pool's results grouped by round, in file order.
-func readPool(path string) ([][]*benchfmt.Result, error) {
+// readPool returns the pool's pairs: [0] OLD's run, [1] NEW's, each the
+// results of one run in file order.
+func readPool(path string) ([][2][]*benchfmt.Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	rd := benchfmt.NewReader(f, path)
-	var rounds [][]*benchfmt.Result
-	last := ""
+	type run struct {
+		pair, side string
+		res        []*benchfmt.Result
+	}
+	var runs []*run
 	for rd.Scan() {
 		r, ok := rd.Result().(*benchfmt.Result)
 		if !ok {
 			continue // unit metadata, syntax errors: benchfmt reports them below
 		}
-		round := r.GetConfig("round")
-		if round == "" {
-			return nil, errors.New(path + ": a result without a round: config line")
+		pair, side := r.GetConfig("pair"), r.GetConfig("side")
+		if pair == "" {
+			if round := r.GetConfig("round"); round != "" {
+				pair, side = "round "+round, "round "+round
+			} else {
+				return nil, errors.New(path + ": a result without a pair: (or round:) config line")
+			}
 		}
-		if round != last {
-			rounds = append(rounds, nil)
-			last = round
+		if len(runs) == 0 || runs[len(runs)-1].pair != pair || runs[len(runs)-1].side != side {
+			runs = append(runs, &run{pair: pair, side: side})
 		}
-		rounds[len(rounds)-1] = append(rounds[len(rounds)-1], r.Clone())
+		last := runs[len(runs)-1]
+		last.res = append(last.res, r.Clone())
 	}
 	if err := rd.Err(); err != nil {
 		return nil, err
 	}
-	return rounds, nil
+	var pairs [][2][]*benchfmt.Result
+	for i := 0; i+1 < len(runs); i += 2 {
+		a, b := runs[i], runs[i+1]
+		if strings.HasPrefix(a.pair, "round ") { // an older pool: consecutive rounds
+			pairs = append(pairs, [2][]*benchfmt.Result{a.res, b.res})
+			continue
+		}
+		if a.pair != b.pair || a.side == b.side {
+			return nil, fmt.Errorf("%s: runs %d and %d (pair %s %s, pair %s %s) are not the two sides of one pair", path, i+1, i+2, a.pair, a.side, b.pair, b.side)
+		}
+		if a.side == "new" {
+			a, b = b, a
+		}
+		pairs = append(pairs, [2][]*benchfmt.Result{a.res, b.res})
+	}
+	return pairs, nil
 }
