@@ -41,8 +41,12 @@ func (r *Report) Markdown(w io.Writer, title string, extra ...string) error {
 	for _, e := range extra {
 		fmt.Fprintf(&b, "- %s\n", e)
 	}
-	fmt.Fprintf(&b, "- Mann–Whitney U, alpha %g, Holm–Bonferroni over %d tests (a benchmark's rates in several units are one test); threshold %s; exact units (allocs/op, B/op, assume=exact) fail on any increase while their values are constant\n",
-		r.Alpha, r.Tests, r.Thresholds)
+	test := "Mann–Whitney U"
+	if r.Paired {
+		test = "paired: Wilcoxon signed-rank on log(new/old) of each interleaved pair of runs (delta: the median pair ratio)"
+	}
+	fmt.Fprintf(&b, "- %s, alpha %g, Holm–Bonferroni over %d tests (a benchmark's rates in several units are one test); threshold %s; exact units (allocs/op, B/op, assume=exact) fail on any increase while their values are constant\n",
+		test, r.Alpha, r.Tests, r.Thresholds)
 	b.WriteString("\n")
 	changed := func(row Row) bool { return row.Verdict != Unchanged }
 	if n := r.count(changed); n > 0 {
@@ -54,7 +58,10 @@ func (r *Report) Markdown(w io.Writer, title string, extra ...string) error {
 	if n := r.count(stat); n > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>All %d statistical comparisons</summary>\n\n%s\n</details>\n", n, r.table(stat))
 	}
-	if r.Rerun != nil {
+	if r.Rerun != nil && r.Rerun.Family > 0 {
+		fmt.Fprintf(&b, "\nExtension of the suspects (sequential: the first look only screened; first and extension samples together decide; Holm over the first look's %d tests):\n\n", r.Rerun.Family)
+		b.WriteString(r.Rerun.table(func(row Row) bool { return !row.Exact || row.Verdict != Unchanged }))
+	} else if r.Rerun != nil {
 		fmt.Fprintf(&b, "\nRe-run of the suspects (fresh interleaved samples; a regression stands only if it shows here too; Holm over %d tests):\n\n", r.Rerun.Tests)
 		b.WriteString(r.Rerun.table(func(row Row) bool { return !row.Exact || row.Verdict != Unchanged }))
 	}

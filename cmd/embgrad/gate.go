@@ -25,6 +25,13 @@ const gateTitle = "Benchmark gate"
 // thousands of comparisons.
 const gateMinCount = 10
 
+// The defaults of the re-run rule, chosen by the calibration in
+// results/GATE.md.
+const (
+	gateDefaultConfirm = "seq"
+	gateDefaultScreen  = 0.5
+)
+
 type gateFlags struct {
 	base      string
 	bench     string
@@ -35,7 +42,10 @@ type gateFlags struct {
 	out       string
 	allowNew  bool
 	rerun     bool
-	confirm   string // "pooled" or "and" (gatebase.go)
+	confirm   string // "seq", "pooled" or "and" (gatebase.go)
+	paired    bool
+	screen    float64
+	extend    int
 	testflags gateMultiFlag
 	opt       gate.Options
 }
@@ -84,7 +94,10 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&f.out, "out", "", "with -base: directory for the result files (default: a new temporary directory, kept)")
 	fs.BoolVar(&f.allowNew, "allow-new", false, "benchmarks only in NEW (e.g. a new kernel) are listed, not an error")
 	fs.BoolVar(&f.rerun, "rerun", true, "with -base: re-run suspected regressions (fresh interleaved samples) and fail only if confirmed")
-	fs.StringVar(&f.confirm, "confirm", "pooled", `with -base: how the re-run decides: "pooled" (first-run and re-run samples of the suspects together) or "and" (the re-run alone)`)
+	fs.StringVar(&f.confirm, "confirm", gateDefaultConfirm, `with -base: how the re-run decides: "seq" (sequential: the first look only screens — a benchmark slower at all with Holm p ≤ -screen is extended — and the first and extension samples together decide, Holm over the first look's whole family), "pooled" (regressions only are re-run; the pooled samples decide, Holm over the suspects) or "and" (the re-run alone must confirm)`)
+	fs.BoolVar(&f.paired, "paired", false, "test pair by pair (Wilcoxon signed-rank of log(new/old) of the interleaved runs, which must be in the same order in both files; -base runs them so)")
+	fs.Float64Var(&f.screen, "screen", gateDefaultScreen, "with -base -confirm seq: Holm-adjusted p at or below which a slower benchmark is extended (alpha ≤ screen ≤ 1)")
+	fs.IntVar(&f.extend, "extend", 0, "with -base: interleaved runs per side of the re-run/extension (default: -count)")
 	fs.Var(&f.testflags, "testflag", "with -base: extra flag for both benchmark binaries, e.g. -testflag=-test.cpu=1 (repeatable)")
 
 	// Accept flags after the file names too: parse, take positionals, repeat.
@@ -106,6 +119,7 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 	}
 	f.opt.Alpha = f.alpha
 	f.opt.AllowNew = f.allowNew
+	f.opt.Paired = f.paired
 
 	var err error
 	switch {
@@ -117,8 +131,12 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 		err = fmt.Errorf("gate: -base REV takes no file arguments, got %q", files)
 	case f.base != "" && f.count < gateMinCount:
 		err = fmt.Errorf("gate: -count %d: -base runs each side at least %d times", f.count, gateMinCount)
-	case f.confirm != "pooled" && f.confirm != "and":
-		err = fmt.Errorf("gate: -confirm %q: want pooled or and", f.confirm)
+	case f.confirm != "pooled" && f.confirm != "and" && f.confirm != "seq":
+		err = fmt.Errorf("gate: -confirm %q: want seq, pooled or and", f.confirm)
+	case !(f.screen >= f.alpha && f.screen <= 1):
+		err = fmt.Errorf("gate: -screen %g: want alpha %g ≤ screen ≤ 1", f.screen, f.alpha)
+	case f.extend < 0:
+		err = fmt.Errorf("gate: -extend %d: want ≥ 0 (0: -count)", f.extend)
 	}
 	if err == nil && f.base != "" {
 		if _, rerr := regexp.Compile(f.bench); rerr != nil {

@@ -59,6 +59,13 @@ func gateCases() []gateCase {
 		{"bad-benchtime", []string{"-base", "HEAD", "-benchtime", "abc"}, 2},
 		{"bad-confirm", []string{"-base", "HEAD", "-confirm", "or"}, 2},
 		{"md-unwritable", []string{"-md", td("no-such-dir/gate.md"), old, td("new-regression.txt")}, 1},
+		// Paired (interleaved pairs, a drift shared within each pair).
+		{"paired-regression", []string{"-paired", td("old-drift.txt"), td("new-drift-slow.txt")}, 1},
+		{"unpaired-under-drift", []string{td("old-drift.txt"), td("new-drift-slow.txt")}, 0},
+		{"paired-noise", []string{"-paired", td("old-drift.txt"), td("new-drift-aa.txt")}, 0},
+		{"paired-unequal", []string{"-paired", td("old-drift.txt"), td("new-few.txt")}, 2},
+		{"bad-screen", []string{"-base", "HEAD", "-screen", "0.01"}, 2},
+		{"bad-extend", []string{"-base", "HEAD", "-extend", "-3"}, 2},
 	}
 }
 

@@ -99,7 +99,7 @@ func gateBase(stderr io.Writer, f *gateFlags) (rep *gate.Report, extra []string,
 		fmt.Fprintf(stderr, "gate: built %s in %v\n", s.Label, time.Since(t0).Round(time.Millisecond))
 		sides[i].Config = []benchrun.Config{{Key: "gate-side", Value: strings.ToLower(s.Label)}, {Key: "commit", Value: []string{baseSHA, headSHA}[i]}, {Key: "gate-rev", Value: s.Desc}}
 	}
-	run := func(pattern, oldTxt, newTxt, what string) error {
+	run := func(pattern, oldTxt, newTxt, what string, count int) error {
 		args := []string{"-test.run=^$", "-test.bench=" + pattern, "-test.count=1", "-test.benchmem"}
 		if f.benchtime != "" {
 			args = append(args, "-test.benchtime="+f.benchtime)
@@ -108,30 +108,47 @@ func gateBase(stderr io.Writer, f *gateFlags) (rep *gate.Report, extra []string,
 		for i := range s {
 			s[i].Config = append(slices.Clip(s[i].Config), benchrun.Config{Key: "gate-bench", Value: pattern})
 		}
-		return benchrun.ABBA(ctx, stderr, what, s, append(args, f.testflags...), f.count, [2]string{oldTxt, newTxt})
+		return benchrun.ABBA(ctx, stderr, what, s, append(args, f.testflags...), count, [2]string{oldTxt, newTxt})
 	}
 
-	if err := run(f.bench, oldTxt, newTxt, "first round"); err != nil {
+	if err := run(f.bench, oldTxt, newTxt, "first round", f.count); err != nil {
 		return nil, extra, err
 	}
 	extra = append(extra, fmt.Sprintf("result files (kept): `%s`, `%s`", oldTxt, newTxt))
 	fmt.Fprintf(stderr, "gate: results in %s and %s\n", oldTxt, newTxt)
 
-	rep, err = gateFiles(oldTxt, newTxt, f.opt)
-	if err != nil || rep.Outcome != gate.Regression || !f.rerun {
+	// -confirm seq: the first look only screens (Options.Screen); the
+	// extension decides.
+	first := f.opt
+	if f.rerun && f.confirm == "seq" {
+		first.Screen = f.screen
+	}
+	rep, err = gateFiles(oldTxt, newTxt, first)
+	if err != nil || len(rep.Suspects()) == 0 || !f.rerun {
 		return rep, extra, err
 	}
 
-	// Re-run the suspects with fresh interleaved samples before failing.
+	// Re-run (extend) the suspects with fresh interleaved samples before
+	// failing.
 	suspects := rep.Suspects()
 	pat := bench.ExactPattern(suspects)
-	fmt.Fprintf(stderr, "gate: %d suspect benchmark(s); re-running them %d times per side to confirm\n", len(suspects), f.count)
+	ext := f.extend
+	if ext == 0 {
+		ext = f.count
+	}
+	fmt.Fprintf(stderr, "gate: %d suspect benchmark(s); re-running them %d times per side to decide\n", len(suspects), ext)
 	oldRe, newRe := filepath.Join(outDir, "old-rerun.txt"), filepath.Join(outDir, "new-rerun.txt")
-	if err := run(pat, oldRe, newRe, "re-run"); err != nil {
+	if err := run(pat, oldRe, newRe, "re-run", ext); err != nil {
 		return nil, extra, err
 	}
 	extra = append(extra, fmt.Sprintf("re-run files (kept): `%s`, `%s`", oldRe, newRe))
-	if f.confirm == "pooled" {
+	second := f.opt
+	if f.confirm == "seq" {
+		// Holm over the first look's whole family: which benchmarks were
+		// extended cannot raise the false-alarm rate (Options.Family).
+		second.Family = rep.Tests
+	}
+	if f.confirm == "pooled" || f.confirm == "seq" {
 		// One comparison on twice the samples, not a second test ANDed
 		// with the first: the calibration (results/GATE.md) measured the
 		// AND losing power with no gain in false alarms.
@@ -144,7 +161,7 @@ func gateBase(stderr io.Writer, f *gateFlags) (rep *gate.Report, extra []string,
 		extra = append(extra, fmt.Sprintf("suspects' first-run and re-run samples pooled (kept): `%s`, `%s`", oldP, newP))
 		oldRe, newRe = oldP, newP
 	}
-	rerun, err := gateFiles(oldRe, newRe, f.opt)
+	rerun, err := gateFiles(oldRe, newRe, second)
 	if err != nil {
 		return nil, extra, fmt.Errorf("re-run of suspects: %w", err)
 	}

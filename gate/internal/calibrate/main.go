@@ -75,6 +75,7 @@ func run(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
 	pool := fs.String("pool", "", "pool of samples (benchfmt, with pair:/side: or round: config lines)")
 	n := fs.Int("n", 10, "pairs of one gate run (the workflow's -count)")
+	extN := fs.Int("extend", 0, "pairs of the re-run/extension (the gate's -extend; 0: n)")
 	draws := fs.Int("draws", 400, "simulated gate runs per slowdown")
 	slows := fs.String("slow", "0,3,5,10,20", "injected slowdowns in percent")
 	target := fs.String("target", "impl=scatter/", "regexp of the benchmarks slowed down (and counted as detections)")
@@ -92,15 +93,18 @@ func run(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *extN <= 0 {
+		*extN = *n
+	}
 	if len(pairs) < *n {
 		return fmt.Errorf("pool %s has %d pairs; a run needs n = %d", *pool, len(pairs), *n)
 	}
-	ext := len(pairs) >= 2**n // else only the first look is simulated
+	ext := len(pairs) >= *n+*extN // else only the first look is simulated
 	if !ext {
-		fmt.Fprintf(w, "(fewer than 2n = %d pairs: no re-run or extension; only mw-once is simulated, paired-seq as its first look alone)\n", 2**n)
+		fmt.Fprintf(w, "(fewer than n + extend = %d pairs: no re-run or extension; only mw-once is simulated, the seq columns as their first look alone)\n", *n+*extN)
 	}
-	fmt.Fprintf(w, "pool %s: %d pairs; n = %d pairs per run (+ n on re-run/extension), %d draws per slowdown, target %q, screen %g, seed %d\n\n",
-		*pool, len(pairs), *n, *draws, *target, *screen, *seed)
+	fmt.Fprintf(w, "pool %s: %d pairs; n = %d pairs per run, %d more on re-run/extension, %d draws per slowdown, target %q, screen %g, live %v, seed %d\n\n",
+		*pool, len(pairs), *n, *extN, *draws, *target, *screen, *live, *seed)
 	fmt.Fprintf(w, "| slowdown | %s | ext |\n|---|%s---|\n", strings.Join(methods, " | "), strings.Repeat("---|", len(methods)))
 	for _, f := range strings.Split(*slows, ",") {
 		pct, err := strconv.ParseFloat(f, 64)
@@ -112,17 +116,17 @@ func run(w io.Writer, args []string) error {
 		extended := 0
 		for range *draws {
 			perm := rng.Perm(len(pairs))
-			pick := func(lo int) (old, new [][]*benchfmt.Result) {
-				for _, i := range perm[lo : lo+*n] {
+			pick := func(lo, k int) (old, new [][]*benchfmt.Result) {
+				for _, i := range perm[lo : lo+k] {
 					old = append(old, pairs[i][0])
 					new = append(new, pairs[i][1])
 				}
 				return
 			}
 			s := sim{slow: pct / 100, target: tre, screen: *screen, live: *live}
-			s.o1, s.n1 = pick(0)
+			s.o1, s.n1 = pick(0, *n)
 			if ext {
-				s.o2, s.n2 = pick(*n)
+				s.o2, s.n2 = pick(*n, *extN)
 			}
 			h, x, err := s.decide()
 			if err != nil {

@@ -92,6 +92,28 @@ func gen(path string, seed uint64, n int, noise float64, benches []bench, mod fu
 	write(path, strings.Join(f.lines, "\n")+"\n")
 }
 
+// genDrift is gen with a drift of the machine shared by the two runs of
+// each interleaved pair: round i of every file made with the same driftSeed
+// is scaled by the same factor in [0.7, 1.5], on top of ±noise per sample.
+func genDrift(path string, seed, driftSeed uint64, n int, noise float64, benches []bench, mod func(b bench, s *sample)) {
+	r := rand.New(rand.NewPCG(seed, 0x9a7e))
+	dr := rand.New(rand.NewPCG(driftSeed, 0xd71f))
+	f := &file{units: []string{"Unit tokens/s better=higher"}}
+	header(f)
+	for round := 0; round < n; round++ {
+		drift := 0.7 + 0.8*dr.Float64()
+		for _, b := range benches {
+			s := sample{ns: b.ns * drift * (1 + noise*(2*r.Float64()-1)), tokScale: 1, allocs: b.allocs, bop: b.bop}
+			if mod != nil {
+				mod(b, &s)
+			}
+			f.lines = append(f.lines, result(b, s))
+		}
+	}
+	f.lines = append(f.lines, "PASS", "ok  \tgithub.com/embgrad/embgrad/bench\t42.000s")
+	write(path, strings.Join(f.lines, "\n")+"\n")
+}
+
 func write(path, s string) {
 	if err := os.WriteFile(filepath.Join("testdata", "gate", path), []byte(s), 0o644); err != nil {
 		panic(err)
@@ -239,6 +261,17 @@ func main() {
 	}
 	gen("old-many.txt", manySeedOld, 10, 0.12, many, nil)
 	gen("new-many.txt", manySeedNew, 10, 0.12, many, nil)
+	// Paired: a drift of the machine shared by both runs of each pair
+	// (factor 0.7–1.5 per round, ±1 % per sample), 12 pairs; scatter/zipf
+	// 8 % slower. The unpaired test cannot see it under the drift, the
+	// paired one must; the A/A pair must pass.
+	genDrift("old-drift.txt", 22, 99, 12, 0.01, defaults, nil)
+	genDrift("new-drift-slow.txt", 23, 99, 12, 0.01, defaults, func(b bench, s *sample) {
+		if scatter(b) {
+			s.ns *= 1.08
+		}
+	})
+	genDrift("new-drift-aa.txt", 24, 99, 12, 0.01, defaults, nil)
 }
 
 const manySeedOld, manySeedNew = 100, 101
