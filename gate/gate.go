@@ -196,7 +196,7 @@ type Report struct {
 	Thresholds       string // as given, e.g. "5%, dist=same=10%"
 	Tests            int    // size of the Holm family (statistical comparisons)
 	Paired           bool   // Options.Paired
-	Family           int    // Holm family size when padded (Options.Family), else 0
+	Family           int    // Holm family size when Options.Family was given (the larger of it and Tests), else 0
 	Rows             []Row
 	Added            []string // benchmarks only in NEW (with AllowNew)
 	Notes            []string
@@ -433,6 +433,8 @@ func Compare(d *Data, opt Options) (*Report, error) {
 	family := len(hyps)
 	if opt.Family > family {
 		family = opt.Family
+	}
+	if opt.Family > 0 {
 		rep.Family = family
 	}
 	// A hypothesis' p: its rows' largest (they are one test; paired rates

@@ -59,7 +59,7 @@ func (r *Report) Markdown(w io.Writer, title string, extra ...string) error {
 		fmt.Fprintf(&b, "\n<details><summary>All %d statistical comparisons</summary>\n\n%s\n</details>\n", n, r.table(stat))
 	}
 	if r.Rerun != nil && r.Rerun.Family > 0 {
-		fmt.Fprintf(&b, "\nExtension of the suspects (sequential: the first look only screened; first and extension samples together decide; Holm over the first look's %d tests):\n\n", r.Rerun.Family)
+		fmt.Fprintf(&b, "\nExtension of the suspects (sequential: the first look only screened; first and extension samples together decide; Holm over %d tests, at least the first look's family):\n\n", r.Rerun.Family)
 		b.WriteString(r.Rerun.table(func(row Row) bool { return !row.Exact || row.Verdict != Unchanged }))
 	} else if r.Rerun != nil {
 		fmt.Fprintf(&b, "\nRe-run of the suspects (fresh interleaved samples; a regression stands only if it shows here too; Holm over %d tests):\n\n", r.Rerun.Tests)

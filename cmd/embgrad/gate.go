@@ -29,7 +29,7 @@ const gateMinCount = 10
 // results/GATE.md.
 const (
 	gateDefaultConfirm = "seq"
-	gateDefaultScreen  = 0.5
+	gateDefaultScreen  = 1 // extend every benchmark that is slower at all
 )
 
 type gateFlags struct {
@@ -95,9 +95,9 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 	fs.BoolVar(&f.allowNew, "allow-new", false, "benchmarks only in NEW (e.g. a new kernel) are listed, not an error")
 	fs.BoolVar(&f.rerun, "rerun", true, "with -base: re-run suspected regressions (fresh interleaved samples) and fail only if confirmed")
 	fs.StringVar(&f.confirm, "confirm", gateDefaultConfirm, `with -base: how the re-run decides: "seq" (sequential: the first look only screens — a benchmark slower at all with Holm p ≤ -screen is extended — and the first and extension samples together decide, Holm over the first look's whole family), "pooled" (regressions only are re-run; the pooled samples decide, Holm over the suspects) or "and" (the re-run alone must confirm)`)
-	fs.BoolVar(&f.paired, "paired", false, "test pair by pair (Wilcoxon signed-rank of log(new/old) of the interleaved runs, which must be in the same order in both files; -base runs them so)")
+	fs.BoolVar(&f.paired, "paired", false, "test pair by pair (Wilcoxon signed-rank of log(new/old) of the interleaved runs, which must be in the same order in both files; -base runs them so and defaults to it)")
 	fs.Float64Var(&f.screen, "screen", gateDefaultScreen, "with -base -confirm seq: Holm-adjusted p at or below which a slower benchmark is extended (alpha ≤ screen ≤ 1)")
-	fs.IntVar(&f.extend, "extend", 0, "with -base: interleaved runs per side of the re-run/extension (default: -count)")
+	fs.IntVar(&f.extend, "extend", 0, "with -base: interleaved runs per side of the re-run/extension (0: 4 × -count)")
 	fs.Var(&f.testflags, "testflag", "with -base: extra flag for both benchmark binaries, e.g. -testflag=-test.cpu=1 (repeatable)")
 
 	// Accept flags after the file names too: parse, take positionals, repeat.
@@ -119,6 +119,13 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 	}
 	f.opt.Alpha = f.alpha
 	f.opt.AllowNew = f.allowNew
+	// -base runs interleaved pairs: paired unless -paired=false was given
+	// (the calibration in results/GATE.md chose it).
+	pairedSet := false
+	fs.Visit(func(fl *flag.Flag) { pairedSet = pairedSet || fl.Name == "paired" })
+	if f.base != "" && !pairedSet {
+		f.paired = true
+	}
 	f.opt.Paired = f.paired
 
 	var err error
@@ -136,7 +143,7 @@ func runGate(stdout, stderr io.Writer, args []string) error {
 	case !(f.screen >= f.alpha && f.screen <= 1):
 		err = fmt.Errorf("gate: -screen %g: want alpha %g ≤ screen ≤ 1", f.screen, f.alpha)
 	case f.extend < 0:
-		err = fmt.Errorf("gate: -extend %d: want ≥ 0 (0: -count)", f.extend)
+		err = fmt.Errorf("gate: -extend %d: want ≥ 0 (0: 4 × -count)", f.extend)
 	}
 	if err == nil && f.base != "" {
 		if _, rerr := regexp.Compile(f.bench); rerr != nil {

@@ -250,16 +250,18 @@ func BenchmarkSpin(b *testing.B) {
 	if code != 1 {
 		t.Fatalf("slowdown: exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "Re-run of the suspects") || !strings.Contains(stdout, "regression") {
-		t.Errorf("summary lacks the re-run section or the regression:\n%s", stdout)
+	// The default rule: paired, sequential (the suspects extended by
+	// 4 × -count runs, the pooled 50 pairs decide).
+	if !strings.Contains(stdout, "Extension of the suspects") || !strings.Contains(stdout, "regression") || !strings.Contains(stdout, "paired: Wilcoxon signed-rank") {
+		t.Errorf("summary lacks the paired test, the extension section or the regression:\n%s", stdout)
 	}
-	for _, f := range []string{"old.txt", "new.txt", "old-rerun.txt", "new-rerun.txt"} {
+	for f, want := range map[string]int{"old.txt": 10, "new.txt": 10, "old-rerun.txt": 40, "new-rerun.txt": 40, "old-pooled.txt": 50, "new-pooled.txt": 50} {
 		b, err := os.ReadFile(filepath.Join(out, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := strings.Count(string(b), "BenchmarkSpin/kind=a"); n != 10 {
-			t.Errorf("%s has %d results, want 10 (interleaved -count 10)", f, n)
+		if n := strings.Count(string(b), "BenchmarkSpin/kind=a"); n != want {
+			t.Errorf("%s has %d results, want %d", f, n, want)
 		}
 	}
 

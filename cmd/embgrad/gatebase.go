@@ -134,7 +134,7 @@ func gateBase(stderr io.Writer, f *gateFlags) (rep *gate.Report, extra []string,
 	pat := bench.ExactPattern(suspects)
 	ext := f.extend
 	if ext == 0 {
-		ext = f.count
+		ext = 4 * f.count // the calibration's choice (results/GATE.md)
 	}
 	fmt.Fprintf(stderr, "gate: %d suspect benchmark(s); re-running them %d times per side to decide\n", len(suspects), ext)
 	oldRe, newRe := filepath.Join(outDir, "old-rerun.txt"), filepath.Join(outDir, "new-rerun.txt")

@@ -3,7 +3,7 @@
 // results/gate/calibration/paired/collect.sh, which collects one):
 //
 //	go run ./gate/internal/calibrate -pool POOL.txt [-n 10] [-draws 400]
-//		[-slow 0,3,5,10,20] [-target REGEXP] [-screen 0.5] [-seed 1]
+//		[-extend N] [-slow 0,3,5,10,20] [-target REGEXP] [-screen 1] [-live] [-seed 1]
 //
 // A pool is a sequence of runs (one process each, one sample of every
 // benchmark), grouped into pairs: the "pair: k" and "side: old|new" config
@@ -79,7 +79,7 @@ func run(w io.Writer, args []string) error {
 	draws := fs.Int("draws", 400, "simulated gate runs per slowdown")
 	slows := fs.String("slow", "0,3,5,10,20", "injected slowdowns in percent")
 	target := fs.String("target", "impl=scatter/", "regexp of the benchmarks slowed down (and counted as detections)")
-	screen := fs.Float64("screen", 0.5, "paired-seq: Holm-adjusted p at or below which a slower benchmark is extended")
+	screen := fs.Float64("screen", 1, "paired-seq: Holm-adjusted p at or below which a slower benchmark is extended")
 	seed := fs.Uint64("seed", 1, "random seed")
 	live := fs.Bool("live", false, "the pool's NEW runs had the live knob on: with -slow 0 count only -target regressions (detections)")
 	if err := fs.Parse(args); err != nil {
