@@ -65,6 +65,12 @@ func (d *Data) write(w *bytes.Buffer, files []string) ([]svg, error) {
 	}
 	w.WriteString("\nThe load average (1, 5, 15 minutes) is the machine's at the start of the run: above\n" +
 		"its GOMAXPROCS, other work shared the cores and the results are noisy.\n")
+	for _, f := range d.files {
+		if f.hog > 0 {
+			fmt.Fprintf(w, "\n%s ran beside %d CPU hog%s (config line hog: %d): its results appear only in the section under load, never pooled with the quiet ones.\n",
+				f.path, f.hog, plural(f.hog), f.hog)
+		}
+	}
 	w.WriteString(`
 Cells show the median over the runs ± the 95% confidence interval of the
 median (benchmath, as benchstat prints it; ± ∞ means fewer than 6 runs).
@@ -141,6 +147,9 @@ load than the kernel.
 		}
 		svgs = append(svgs, sec.plots...)
 	}
+	d.writeScaling(w) // scaling.go; nothing without a kernel at two worker counts
+	d.writeLoad(w)    // nothing without a file run beside CPU hogs
+	d.writeScratch(w, cells)
 	sparse, err := d.writeSparse(w) // sparse.go; nothing without its families
 	if err != nil {
 		return nil, err
