@@ -107,3 +107,28 @@ func TestReportParallelMissing(t *testing.T) {
 		t.Errorf("a ratio or fraction at 2 threads without the 2-thread probe:\n%s", md[i:])
 	}
 }
+
+// TestReportForms: BenchmarkBag and BenchmarkBackward16 get their own
+// tables (not the generic ones), with the roofline fraction where the
+// probe ran at the cell's worker count (here only at 1 thread: none at 2)
+// and torch's time over ours in the same row.
+func TestReportForms(t *testing.T) {
+	md := reportOf(t, "testdata/report/forms.txt")
+	for _, want := range []string{
+		"## EmbeddingBag backward (BenchmarkBag)",
+		"### V=1000000 D=64 B=512 L=16 dist=zipf",
+		"| mode=sum dst=scratch weights=none workers=1 | 40.00m ±∞ · roof 70% · ×1.25 bag-reuse | 50.00m ±∞ |",
+		"| mode=sum dst=scratch weights=none workers=2 | 30.00m ±∞ · ×1.5 bag-reuse | 45.00m ±∞ |",
+		"## 16-bit gradients (BenchmarkBackward16)",
+		"| dtype=bf16 dst=16 | 1.000m ±∞ · roof 50% · ×1200 dense | 1.200 ±∞ |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("REPORT.md lacks %q:\n%s", want, md)
+		}
+	}
+	for _, not := range []string{"\n## BenchmarkBag", "\n## BenchmarkBackward16"} {
+		if strings.Contains(md, not) {
+			t.Errorf("REPORT.md has the generic table %q too", not)
+		}
+	}
+}

@@ -102,6 +102,7 @@ type Data struct {
 	others   *collector  // every other benchmark: table name, row full name, col impl
 	sparse   *sparseData // BenchmarkSparse and BenchmarkStep (sparse.go)
 	par      *parData    // every family's results with a workers key (scaling.go)
+	forms    *formData   // BenchmarkBag and BenchmarkBackward16 (forms.go)
 	// loaded holds the results of runs beside CPU hogs (config line
 	// "hog: N", N > 0; embgrad bench -hog N), by N: they appear only in
 	// the section under load, never pooled with the quiet results.
@@ -115,9 +116,10 @@ func newData() *Data {
 		backward: newCollector(name(bench.Backward), key(bench.KeyV, bench.KeyD, bench.KeyN, bench.KeyMode),
 			key(bench.KeyDist, bench.KeyWorkers+"@num"), key(bench.KeyImpl)),
 		memory: newCollector(name(bench.Memory), ".name", key(bench.KeyOp, bench.KeySize+"@num", bench.KeyThreads+"@num"), ".name"),
-		others: newCollector("-"+name(bench.Backward)+" -"+name(bench.Memory)+othersFilter, ".name", ".fullname", key(bench.KeyImpl)),
+		others: newCollector("-"+name(bench.Backward)+" -"+name(bench.Memory)+othersFilter+formsFilter, ".name", ".fullname", key(bench.KeyImpl)),
 		sparse: newSparseData(),
 		par:    newParData(),
+		forms:  newFormData(),
 	}
 }
 
@@ -130,6 +132,7 @@ func (d *Data) add(r *benchfmt.Result) {
 		c.add(r)
 	}
 	d.par.add(r)
+	d.forms.add(r)
 }
 
 func (d *Data) sort() {

@@ -155,6 +155,7 @@ load than the kernel.
 		return nil, err
 	}
 	svgs = append(svgs, sparse...)
+	d.writeForms(w) // forms.go; nothing without BenchmarkBag or BenchmarkBackward16
 	if len(d.others.cells) > 0 {
 		d.writeOthers(w)
 		d.writePeak(w)
