@@ -2,7 +2,14 @@
 // benchstat-style tables (median ± 95% confidence interval, pivoted by
 // impl) per shape, distribution and mode, the fraction of the memory
 // roofline measured by BenchmarkMemory in the same run, and SVG plots
-// beside it. The files are read with bench/benchfile.
+// beside it; then every kernel measured at several worker counts against
+// the machine's own bandwidth (or compute-peak) ratio (scaling.go), quiet
+// and loaded runs side by side (files with a "hog: N" config line, kept
+// apart from the quiet results), mode=scratch against torch's dense
+// backward with and without memory reuse (scratch.go), the sparse, bag and
+// 16-bit families (sparse.go, forms.go) and the tied kernels against the
+// compute peak and torch-matmul (peak.go). The files are read with
+// bench/benchfile.
 package report
 
 import (
