@@ -203,6 +203,11 @@ func (in *inputs) buffers() (dst, gradOut []float32) {
 			in.gradOut[i] = 2*r.Float32() - 1
 		}
 		in.validated = make(map[string]bool)
+		// Finish the GC cycle these allocations started (at 147 MB for
+		// GPT-2): go test collects before each benchmark, not after its
+		// setup, so its concurrent mark ran on into the first timed loop
+		// (results/noise/NOISE.md, gctrace).
+		runtime.GC()
 	}
 	return in.dst, in.gradOut
 }

@@ -40,6 +40,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stop()
+	cpuLatRelease()
 	os.Exit(code)
 }
 

@@ -85,6 +85,9 @@ const (
 	// (bench/quiet.go, results/noise/NOISE.md).
 	FlagWarmUp    = "embgrad.warmup"
 	FlagHugePages = "embgrad.hugepages"
+	// FlagCPULatency holds /dev/cpu_dma_latency at 0 during the run
+	// (idle vCPUs poll instead of halting; root only).
+	FlagCPULatency = "embgrad.cpulatency0"
 )
 
 // Sub names the sub-benchmark of a family from its values, one per key in

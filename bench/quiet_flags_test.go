@@ -15,6 +15,15 @@ var warmFlag = flag.Duration(FlagWarmUp, 0, "untimed warm-up before each sample 
 // BenchmarkMemory's buffers are mapped with MADV_HUGEPAGE (bench.Big).
 var hugeFlag = flag.Bool(FlagHugePages, false, "back BenchmarkBackward's and BenchmarkMemory's buffers with transparent huge pages (changes what is measured: fewer TLB misses)")
 
+// cpuLatFlag is -embgrad.cpulatency0: hold /dev/cpu_dma_latency at 0 for the
+// whole run (bench.HoldCPULatency), so idle vCPUs poll and a goroutine
+// started on one runs at once. It needs root, and it makes the whole
+// machine's idle CPUs spin while the benchmarks run.
+var cpuLatFlag = flag.Bool(FlagCPULatency, false, "hold /dev/cpu_dma_latency at 0 during the run: idle CPUs poll instead of halting (root only)")
+
+// cpuLatRelease ends the -embgrad.cpulatency0 request (at exit otherwise).
+var cpuLatRelease = func() {}
+
 // warmUp runs f untimed as -embgrad.warmup says.
 func warmUp(f func() error) error {
 	if *warmFlag <= 0 {
@@ -37,6 +46,14 @@ func printQuietConfig() error {
 			return err
 		}
 		free()
+	}
+	if *cpuLatFlag {
+		r, err := HoldCPULatency("/dev/cpu_dma_latency", 0)
+		if err != nil {
+			return err
+		}
+		cpuLatRelease = r
+		fmt.Println("cpulatency: 0")
 	}
 	if *warmFlag > 0 {
 		fmt.Printf("warmup: %v\n", *warmFlag)

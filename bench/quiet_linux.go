@@ -48,3 +48,22 @@ func thpMode() (string, error) {
 	}
 	return "", fmt.Errorf("no selected mode in %q", strings.TrimSpace(string(b)))
 }
+
+// HoldCPULatency writes a latency bound of us microseconds to path
+// (/dev/cpu_dma_latency: the PM QoS request that keeps idle CPUs out of
+// deep idle states; 0 makes them poll) and keeps it open: the request
+// holds until release closes it or the process exits. It needs root. On
+// this VM an idle vCPU otherwise halts, and a goroutine handed to it waits
+// for the host to wake it (results/noise/NOISE.md).
+func HoldCPULatency(path string, us int32) (release func(), err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("-%s: %w", FlagCPULatency, err)
+	}
+	b := []byte{byte(us), byte(us >> 8), byte(us >> 16), byte(us >> 24)} // the kernel reads a native (little-endian) s32
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-%s: writing %s: %w", FlagCPULatency, path, err)
+	}
+	return func() { f.Close() }, nil
+}

@@ -154,3 +154,32 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestHoldCPULatency(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux only")
+	}
+	// A plain file stands in for /dev/cpu_dma_latency: the request is the
+	// 4-byte little-endian value, written once, the file kept open.
+	path := t.TempDir() + "/lat"
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	release, err := HoldCPULatency(path, 0x01020304)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []byte{4, 3, 2, 1}; string(got) != string(want) {
+		t.Errorf("wrote % x, want % x", got, want)
+	}
+	// A path that cannot be opened is an error naming it and the flag.
+	bad := t.TempDir() + "/missing/lat"
+	if _, err := HoldCPULatency(bad, 0); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), FlagCPULatency) {
+		t.Errorf("HoldCPULatency(%s): err = %v, want one naming the path and -%s", bad, err, FlagCPULatency)
+	}
+}
