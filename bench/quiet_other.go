@@ -14,3 +14,5 @@ func mmapHuge(size int) (unsafe.Pointer, func(), error) {
 func HoldCPULatency(path string, us int32) (func(), error) {
 	return nil, fmt.Errorf("-%s: %s: only on Linux", FlagCPULatency, path)
 }
+
+func thpMode() (string, error) { return "", errNoHuge }
