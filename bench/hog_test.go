@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 		hog()
 	}
 	flag.Parse()
+	if err := printQuietConfig(); err != nil {
+		fmt.Fprintln(os.Stderr, "embgrad bench:", err)
+		os.Exit(2)
+	}
 	stop, err := startHogs(*hogFlag)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "embgrad bench:", err)
@@ -36,6 +40,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stop()
+	cpuLatRelease()
 	os.Exit(code)
 }
 

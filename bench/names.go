@@ -80,6 +80,14 @@ const (
 	FlagHog          = "embgrad.hog" // CPU-hog child processes beside the benchmarks
 	// FlagSlowdown is the test-only slowdown knob of gate calibration.
 	FlagSlowdown = "embgrad.slowdown"
+	// FlagWarmUp is the untimed warm-up before each sample's timed loop;
+	// FlagHugePages backs the big buffers with transparent huge pages
+	// (bench/quiet.go, results/noise/NOISE.md).
+	FlagWarmUp    = "embgrad.warmup"
+	FlagHugePages = "embgrad.hugepages"
+	// FlagCPULatency holds /dev/cpu_dma_latency at 0 during the run
+	// (idle vCPUs poll instead of halting; root only).
+	FlagCPULatency = "embgrad.cpulatency0"
 )
 
 // Sub names the sub-benchmark of a family from its values, one per key in

@@ -22,6 +22,9 @@
 #	PEERS_OUT    the peers' results file                         [results/peers.txt]
 #	REUSE_OUT    torch-dense-reuse results ("" to skip)          [results/peers-reuse.txt]
 #	REPORT_DIR   where embgrad report writes REPORT.md and plots [results]
+#	HOG          N > 0: the Go matrix again beside N CPU hogs    [unset]
+#	             (embgrad bench -hog N) into results/NAME-hogN.txt,
+#	             reported beside the quiet run (section "Under load")
 #
 # Needs Debian's python3-torch, python3-numpy and libopenblas0-pthread
 # (sudo sh scripts/install-peers.sh); the peers run under /usr/bin/python3,
@@ -50,6 +53,14 @@ mkdir -p results
 if [ "${PEERS_ONLY:-}" != 1 ]; then
 	# shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
 	go run ./cmd/embgrad bench -name "$NAME" -shapes "$SHAPES" -count "$COUNT" -benchtime "$BENCHTIME" $BENCH_FLAGS
+	if [ "${HOG:-0}" -gt 0 ]; then
+		# shellcheck disable=SC2086
+		go run ./cmd/embgrad bench -name "$NAME-hog$HOG" -hog "$HOG" -shapes "$SHAPES" -count "$COUNT" -benchtime "$BENCHTIME" $BENCH_FLAGS
+	fi
+fi
+LOADED=
+if [ "${HOG:-0}" -gt 0 ]; then
+	LOADED="results/$NAME-hog$HOG.txt"
 fi
 # shellcheck disable=SC2086 # PEERS_FLAGS is a list of flags
 "$PY" bench/peers/peers.py -shapes "$PEERS_SHAPES" -count "$COUNT" -benchtime "$BENCHTIME" -o "$PEERS_OUT" $PEERS_FLAGS
@@ -61,7 +72,9 @@ if [ -n "$REUSE_OUT" ]; then
 	MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=536870912 \
 		"$PY" bench/peers/peers.py -shapes "$PEERS_SHAPES" -count "$COUNT" -benchtime "$BENCHTIME" \
 		-impl '^torch-dense$' -tied none -variant reuse -o "$REUSE_OUT" $PEERS_FLAGS
-	go run ./cmd/embgrad report -dir "$REPORT_DIR" "results/$NAME.txt" "$PEERS_OUT" "$REUSE_OUT"
+	# shellcheck disable=SC2086 # LOADED is empty or one path
+	go run ./cmd/embgrad report -dir "$REPORT_DIR" "results/$NAME.txt" "$PEERS_OUT" "$REUSE_OUT" $LOADED
 else
-	go run ./cmd/embgrad report -dir "$REPORT_DIR" "results/$NAME.txt" "$PEERS_OUT"
+	# shellcheck disable=SC2086
+	go run ./cmd/embgrad report -dir "$REPORT_DIR" "results/$NAME.txt" "$PEERS_OUT" $LOADED
 fi

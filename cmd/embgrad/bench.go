@@ -59,9 +59,16 @@ func parseBenchFlags(o *benchrun.Options, args []string, stderr io.Writer) error
 	modes := fs.String("modes", "", "comma-separated modes: accumulate, scratch (default both)")
 	fs.BoolVar(&o.Memory, "memory", o.Memory, "run the memory-bandwidth probe (the roofline)")
 	fs.BoolVar(&o.Others, "others", o.Others, "run the other benchmarks in ./bench too (BenchmarkTied)")
-	fs.BoolVar(&o.Report, "report", o.Report, "then run \"embgrad report\" on the results and the peers*.txt beside them")
+	fs.BoolVar(&o.Peak, "peak", o.Peak, "run the compute-peak probe BenchmarkPeak (the tied kernels' roofline), whatever -kernels selects")
+	fs.IntVar(&o.Hog, "hog", o.Hog, "run beside `N` CPU hogs (busy loops, one CPU each) to measure under load; writes results/NAME-hogN.txt unless -name is given")
+	fs.BoolVar(&o.Report, "report", o.Report, "then run \"embgrad report\" on the results and the peers*.txt beside them (with -hog, and the quiet NAME.txt if there is one)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	named := false
+	fs.Visit(func(f *flag.Flag) { named = named || f.Name == "name" })
+	if o.Hog > 0 && !named {
+		o.Name = fmt.Sprintf("%s-hog%d", o.Name, o.Hog)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
@@ -96,6 +103,13 @@ func runBench(stdout, stderr io.Writer, o benchrun.Options) (string, error) {
 	}
 	peers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "peers*.txt"))
 	files := []string{path}
+	if suffix := fmt.Sprintf("-hog%d", o.Hog); o.Hog > 0 && strings.HasSuffix(o.Name, suffix) {
+		// The quiet run beside the loaded one, for the section under load.
+		quiet := filepath.Join(filepath.Dir(path), strings.TrimSuffix(o.Name, suffix)+".txt")
+		if _, err := os.Stat(quiet); err == nil {
+			files = []string{quiet, path}
+		}
+	}
 	for _, p := range peers {
 		if p != path {
 			files = append(files, p)

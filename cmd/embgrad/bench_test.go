@@ -30,13 +30,23 @@ func fakeBenchBinary(t *testing.T, backwardOut string) (bin, log string) {
 	bin, log = filepath.Join(dir, "bench.test"), filepath.Join(dir, "args.log")
 	script := `#!/bin/sh
 echo "$@" >> '` + log + `'
+rc=0
 case "$*" in
-*-test.list*) printf 'BenchmarkBackward\nBenchmarkMemory\nBenchmarkTied\nBenchmarkNotInTheMatrix\n' ;;
-*BenchmarkBackward*) cat '` + filepath.Join(data, backwardOut) + `'; [ '` + backwardOut + `' != failed.out ] ;;
+*-embgrad.hog=1*) echo 'hog: 1' ;;
+esac
+case "$*" in
+*-test.list*) printf 'BenchmarkBackward\nBenchmarkMemory\nBenchmarkTied\nBenchmarkPeak\nBenchmarkNotInTheMatrix\n' ;;
+*BenchmarkBackward*) cat '` + filepath.Join(data, backwardOut) + `'; [ '` + backwardOut + `' != failed.out ] || rc=1 ;;
 *BenchmarkMemory*) cat '` + filepath.Join(data, "memory.out") + `' ;;
 *BenchmarkTied*) cat '` + filepath.Join(data, "tied.out") + `' ;;
+*BenchmarkPeak*) cat '` + filepath.Join(data, "peak.out") + `' ;;
 *) echo PASS ;;
 esac
+case "$*" in
+*BenchmarkBackward*-embgrad.hog=1*|*-embgrad.hog=1*BenchmarkBackward*) echo 'hog-cpu: 0.97' ;;
+*-embgrad.hog=1*) echo 'hog-cpu: 0.99' ;;
+esac
+exit $rc
 `
 	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -78,7 +88,7 @@ func TestBenchGolden(t *testing.T) {
 	if want := filepath.Join(o.Dir, "fake.txt"); path != want || !strings.Contains(stdout.String(), want) {
 		t.Errorf("path %q, stdout %q; want %q", path, &stdout, want)
 	}
-	if !strings.Contains(stderr.String(), "round 2/2, 18/18 results") || !strings.Contains(stderr.String(), "ETA") {
+	if !strings.Contains(stderr.String(), "round 2/2, 22/22 results") || !strings.Contains(stderr.String(), "ETA") {
 		t.Errorf("progress lacks the final round or an ETA:\n%s", &stderr)
 	}
 	got, err := os.ReadFile(path)
@@ -142,6 +152,7 @@ func TestBenchCommandLine(t *testing.T) {
 	}
 	// The recorded command parses back to the same options.
 	o.Name, o.Count, o.Shapes, o.Kernels, o.Modes, o.Others = "x", 3, "gpt2,llama3", []string{"simd", "sharded"}, []string{"scratch"}, false
+	o.Peak, o.Hog = false, 2
 	for _, o := range []benchrun.Options{o, benchrun.Quick()} {
 		var parsed benchrun.Options
 		args := strings.Fields(strings.TrimPrefix(o.CommandLine(), "go run ./cmd/embgrad bench "))
@@ -219,5 +230,63 @@ func TestBenchReportTiedOnly(t *testing.T) {
 	}
 	if !bytes.Contains(md, []byte("## BenchmarkTied")) || bytes.Contains(md, []byte("## gpt2")) {
 		t.Errorf("REPORT.md of a tied-only run:\n%s", md)
+	}
+}
+
+// TestBenchHog: -hog 1 passes -embgrad.hog=1 to every run, names the file
+// NAME-hog1, records the hog count once and the hogs' measured CPUs as
+// config lines, and with -report reports it beside the quiet NAME.txt, in
+// the section under load.
+func TestBenchHog(t *testing.T) {
+	bin, log := fakeBenchBinary(t, "backward.out")
+	var parsed benchrun.Options
+	if err := parseBenchFlags(&parsed, []string{"-hog", "1"}, new(bytes.Buffer)); err != nil {
+		t.Fatal(err)
+	}
+	if parsed.Name != "latest-hog1" || parsed.Hog != 1 {
+		t.Errorf("-hog 1 parsed as name %q, hog %d", parsed.Name, parsed.Hog)
+	}
+	if err := parseBenchFlags(&parsed, []string{"-hog", "1", "-name", "x"}, new(bytes.Buffer)); err != nil || parsed.Name != "x" {
+		t.Errorf("-hog 1 -name x parsed as name %q (%v)", parsed.Name, err)
+	}
+	o := fakeBenchOptions(t, bin)
+	var stdout, stderr bytes.Buffer
+	quiet, err := runBench(&stdout, &stderr, o) // fake.txt, quiet
+	if err != nil {
+		t.Fatalf("quiet run: %v\n%s", err, &stderr)
+	}
+	o.Name, o.Hog, o.Report = "fake-hog1", 1, true
+	path, err := runBench(&stdout, &stderr, o)
+	if err != nil {
+		t.Fatalf("loaded run: %v\n%s", err, &stderr)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(got), "\nhog: 1\n"); n != 1 {
+		t.Errorf("%d hog: 1 lines in\n%s", n, got)
+	}
+	// Two rounds of four groups, and round 1's run of the group that
+	// selects nothing; the Backward runs' hogs used 0.97.
+	if !strings.Contains(string(got), "hog-cpu: 0.97–0.99 over 9 runs\n") || !strings.Contains(string(got), "-hog 1") {
+		t.Errorf("no hog-cpu range or command in\n%s", got)
+	}
+	args, _ := os.ReadFile(log)
+	if n, m := strings.Count(string(args), "-embgrad.hog=1"), strings.Count(string(args), "-test.bench="); n == 0 || 2*n != m {
+		t.Errorf("%d of %d runs beside hogs, want half (the loaded invocation's):\n%s", n, m, args)
+	}
+	md, err := os.ReadFile(filepath.Join(o.Dir, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Under load: beside 1 CPU hog", quiet, path, "hog-cpu: 0.97–0.99 over 9 runs"} {
+		if !bytes.Contains(md, []byte(filepath.Base(want))) {
+			t.Errorf("REPORT.md lacks %q:\n%s", want, md)
+		}
+	}
+	o.Hog = -1
+	if _, err := runBench(&stdout, &stderr, o); err == nil || !strings.Contains(err.Error(), "-hog -1") {
+		t.Errorf("-hog -1: err %v", err)
 	}
 }

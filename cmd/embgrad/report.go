@@ -23,7 +23,9 @@ Reads benchfmt results (default results/baseline.txt and results/peers*.txt),
 and writes DIR/REPORT.md with benchstat-style tables (median ± 95% confidence
 interval per kernel, pivoted by impl, per shape, distribution and mode, with
 the fraction of the memory roofline measured by BenchmarkMemory) and SVG
-plots beside it. DIR defaults to the first file's directory. Malformed input,
+plots beside it. Files run beside CPU hogs (embgrad bench -hog N: config
+line "hog: N") are kept apart and shown beside the quiet ones, per parallel
+kernel. DIR defaults to the first file's directory. Malformed input,
 values no measurement has, and a file named twice are refused (exit 2).
 
 Flags:

@@ -78,6 +78,7 @@ func TestReportErrors(t *testing.T) {
 			"testdata/../testdata/report/ours.txt is the same file as testdata/report/ours.txt (argument 1 and 3)"},
 		{"missing", []string{td("nonexistent.txt")}, "nonexistent.txt"},
 		{"bad-unit", []string{td("badunit.txt")}, td("badunit.txt") + ":2: unit tokens/s: better=sideways"},
+		{"bad-hog", []string{td("ours.txt"), td("badhog.txt")}, td("badhog.txt") + `:3: config line hog: "many" is not a count of CPU hogs`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

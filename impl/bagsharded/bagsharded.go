@@ -143,7 +143,7 @@ func (k Kernel) BagBackward(dst, dw []float32, a embgrad.BagArgs) error {
 	defer plans.Put(pl)
 	pl.build(planTeam(t), planWorkers(n), dw, a)
 	parts := 1
-	if n > 1 {
+	if n > 1 && t.Size() > 1 { // t is the caller alone in a serial spell
 		parts = n * partsPerWorker
 	}
 	pl.cut(parts)

@@ -206,7 +206,7 @@ func (k Kernel) accumulate(t *team.Team, dst []float32, V, D int, ids []int32, g
 	for _, u := range pl.units {
 		work += int(u.count)
 	}
-	n := k.goroutines(work * D)
+	n := min(k.goroutines(work*D), t.Size()) // t is the caller alone in a serial spell
 	parts := min(n*partsPerWorker, len(pl.units))
 	if n == 1 {
 		parts = min(1, len(pl.units))

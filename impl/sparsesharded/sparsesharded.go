@@ -144,7 +144,7 @@ func (k Kernel) Sparse(rows []int32, values []float32, V, D int, ids []int32, gr
 	if t == nil {
 		w.run(w.units, keys, values, partial, D, gradOut)
 	} else {
-		parts := min(k.goroutines(len(ids)*D)*partsPerWorker, len(w.units))
+		parts := min(min(k.goroutines(len(ids)*D), t.Size())*partsPerWorker, len(w.units)) // t is the caller alone in a serial spell
 		if k.parts > 0 {
 			parts = min(k.parts, len(w.units))
 		}

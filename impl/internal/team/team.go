@@ -4,31 +4,41 @@
 //
 // Why not a fresh goroutine per loop: starting one is cheap, but when the
 // other CPUs are idle the goroutine waits for the Go runtime to wake a
-// sleeping thread, which can take a sizeable fraction of a GPT-2 backward
-// call, while a helper that is still spinning joins at once (BenchmarkWake;
-// the figures are in results/sharded/SCALING.md and wake.benchstat).
+// sleeping thread, and on a virtual machine waking an idle vCPU can take
+// from tens of microseconds to milliseconds — a sizeable fraction of a
+// GPT-2 backward call — while a helper that is still spinning joins within
+// microseconds (BenchmarkWake; results/sharded/SCALING.md, results/load).
 //
 // So a kernel calls Start as early as it can — before its serial planning,
 // which then hides a sleeping helper's wake-up — runs one or more loops with
-// Run, and calls Stop. Between calls, a helper spins for SpinFor, yielding
-// to other goroutines on every turn, and then sleeps until a Start needs it.
+// Run, and calls Stop. Inside a team a helper spins between loops (up to
+// TeamSpin, so that the kernel's planning does not put it to sleep); after
+// Stop it spins for SpinFor, yielding to other goroutines on every turn,
+// and then sleeps until a Start needs it.
 //
-// On a shared machine the OS may deschedule a helper in the middle of a
-// part. Run then never waits for helpers that have not claimed a part, and
-// a caller left waiting for a claimed one parks after a short spin instead
-// of spinning on: its CPU is what the helper needs to finish. A Run that had
-// to park also stops idle helpers from spinning for a while (backoff), so
-// that on a machine with no free CPU they sleep rather than take time
-// slices from the caller. And a Run held much longer than its parts take
-// (a helper lost its CPU mid-part, and on an oversubscribed machine the
-// caller's freed CPU may go to another program) makes the next teams the
-// caller alone for a spell that doubles while it keeps happening
-// (serialUntil): then a call costs what one worker costs, not a time slice.
-// So does a Run of a millisecond or more during which the process got
-// little more than one CPU (its CPU clock, on Linux): on a saturated
-// machine a process's share can be fixed (the kernel's autogroups), and a
-// helper then adds overhead but no CPU. BenchmarkBackward and BenchmarkTiedWorkers run
-// beside a CPU hog with -embgrad.hog=1 (bench) to show the effect.
+// On a shared machine (a CI runner, a laptop) the OS deschedules threads,
+// and spinning then takes CPU from the caller. Three rules keep a team from
+// becoming slower than the caller alone:
+//
+//   - Run never waits for a helper that has not claimed a part: the caller
+//     runs parts too, so a late helper costs at most the part it holds.
+//   - A caller left waiting for a claimed part spins about two of its own
+//     parts' time and then parks, so that its CPU is free for the helper.
+//   - A Run that shows contention starts a serial spell: Start gives no
+//     helpers, and helpers do not spin, until it ends. Contention is a Run
+//     whose caller was held waiting much longer than its parts take (a
+//     helper lost its CPU mid-part), or one that a spinning helper joined
+//     late: a helper that was spinning on a free CPU sees a new loop within
+//     microseconds, so a join after lateJoin means the helper's thread was
+//     not running. Spells grow fourfold while contention recurs, up to maxSerial,
+//     and start again from minSerial after several clean Runs; so on a
+//     loaded machine a call costs what one worker costs, and a probe with
+//     helpers once per spell notices when CPUs are free again.
+//
+// (An earlier rule judged a Run by the process CPU clock: Linux adds a
+// running thread's time to it only at scheduler ticks and switches, so over
+// a Run of a few milliseconds a busy helper often shows no CPU at all, and
+// the rule sent quiet machines into serial spells; results/load.)
 //
 // Which goroutine runs which part never changes what a part computes: the
 // kernels make their results independent of the team.
@@ -88,6 +98,13 @@ func spinFromEnv(v string, w io.Writer) time.Duration {
 // which changes its speed but not its results.
 var maxHelpers = 4 * runtime.GOMAXPROCS(0)
 
+// TeamSpin is the least time a helper inside a team spins between loops
+// before it parks (SpinFor, if longer): about a kernel's serial planning
+// between Start and its first Run, or between two Runs, so that the helper
+// is still spinning when the loop comes. EMBGRAD_SPIN=0 turns this spin off
+// too.
+const TeamSpin = 2 * time.Millisecond
+
 // Team is the caller's goroutine and the helpers that Start gave it. Its
 // methods must not be called concurrently with each other.
 type Team struct {
@@ -95,23 +112,28 @@ type Team struct {
 	job     atomic.Pointer[job] // the latest loop; helpers run each new one
 	stopped atomic.Bool
 	wake    chan struct{} // for the caller's park in Run; made on first need
+	// woke is set when Start or Run had to wake a sleeping or parked
+	// helper: its join then says how fast the OS wakes a thread, not
+	// whether CPUs are free, so that Run is not judged by it.
+	woke bool
 }
 
 // job is one Run: parts claimed in order from next, finished counted in
 // done. A helper that sees a job late finds no part left and leaves it.
 //
 // When the caller has run out of parts to claim but a helper still holds
-// one, the caller spins a little (about as long as its own parts took) and
+// one, the caller spins a little (about two of its own parts' time) and
 // then parks: set waiting, and block on wake until the helper that
 // finishes the last part swaps waiting back and sends a token. Parking
 // matters under load: a helper that the OS has descheduled in the middle of
 // a part can only finish it once a CPU is free, and a caller spinning on
 // its own CPU keeps that CPU busy (runtime.Gosched yields to goroutines, not
-// to other threads), so the call would last until the OS's next time slice
-// for the helper (milliseconds) instead of the rest of one small part.
+// to other threads).
 type job struct {
 	f       func(p int)
 	parts   int64
+	posted  time.Time
+	seen    atomic.Int64 // ns after posted when a helper first saw the job; 0: none yet
 	next    atomic.Int64
 	done    atomic.Int64
 	waiting atomic.Bool   // the caller is parked, or about to park, on wake
@@ -135,21 +157,24 @@ func (j *job) work() (ran int) {
 
 // helper is a persistent goroutine. It receives teams on assign, a slot of
 // one: a helper is on the idle list at most once, and Start never waits for
-// the slot to empty. Inside a team it spins for SpinFor after each loop,
-// waiting for the next Run or the Stop, and then parks on wake; Run and
-// Stop send a token to a parked helper (the same swap protocol as a job's
-// waiting and wake).
+// the slot to empty. Inside a team it spins after each loop, waiting for
+// the next Run or the Stop, and then parks on wake; Run and Stop send a
+// token to a parked helper (the same swap protocol as a job's waiting and
+// wake). asleep is set while it blocks on assign.
 type helper struct {
 	assign chan *Team
 	parked atomic.Bool
+	asleep atomic.Bool
 	wake   chan struct{}
 }
 
-// unpark wakes h if it is parked.
-func (h *helper) unpark() {
+// unpark wakes h if it is parked, and reports whether it was.
+func (h *helper) unpark() bool {
 	if h.parked.Swap(false) {
 		h.wake <- struct{}{}
+		return true
 	}
+	return false
 }
 
 var (
@@ -159,9 +184,8 @@ var (
 )
 
 // Start returns a team of at most n goroutines, the caller's among them,
-// and sets its helpers running. n < 1 counts as 1. Shortly after a Run was
-// held hostage by a descheduled helper, the team is the caller alone (see
-// serialUntil).
+// and sets its helpers running. n < 1 counts as 1. During a serial spell
+// (see serialUntil) the team is the caller alone.
 func Start(n int) *Team {
 	t := new(Team)
 	if n <= 1 || serial() {
@@ -183,14 +207,24 @@ func Start(n int) *Team {
 		h := &helper{assign: make(chan *Team, 1), wake: make(chan struct{}, 1)}
 		helpers++
 		t.helpers = append(t.helpers, h)
+		t.woke = true // a new goroutine needs a thread, as a sleeper does
 		go h.loop()
 	}
 	mu.Unlock()
 	for _, h := range t.helpers {
+		if h.asleep.Load() {
+			t.woke = true
+		}
 		h.assign <- t // never waits: the slot was empty, and only h empties it
 	}
 	return t
 }
+
+// Size is the number of goroutines in the team, the caller's among them:
+// 1 during a serial spell. Kernels cut their work for it: cutting a job for
+// workers the team does not have costs the caller alone (sharded, Zipf ids:
+// +23 % at two parts, +31 % at four; results/sharded/split.benchstat).
+func (t *Team) Size() int { return 1 + len(t.helpers) }
 
 // Run calls f(0), …, f(parts−1), each once, on the team, and returns when
 // all have returned. The caller runs parts too, so Run finishes even if no
@@ -208,58 +242,52 @@ func (t *Team) Run(parts int, f func(p int)) {
 		}
 		return
 	}
-	cpu0 := processCPU()
-	start := time.Now()
-	held := t.run(parts, f, start)
-	wall := time.Since(start)
-	switch {
-	case held:
-		hostage()
-	case wall >= minCPUCheck && cpu0 >= 0 &&
-		float64(processCPU()-cpu0) < (1+cpuGain*float64(min(len(t.helpers), runtime.GOMAXPROCS(0)-1)))*float64(wall):
-		// The team's goroutines got little more than one CPU between
-		// them: on a saturated machine (where a process's share is
-		// fixed, e.g. by the kernel's autogroups) a helper adds no CPU,
-		// only overhead. Run alone for a spell, as after a hostage.
-		hostage()
-	default:
-		recovered()
-	}
-}
-
-// minCPUCheck is the shortest Run whose CPU time is judged (the process
-// CPU clock costs a system call), and cpuGain the least CPU, per helper,
-// that a Run must have gained over the caller alone: below
-// 1 + cpuGain·helpers CPUs on average (helpers counted up to
-// GOMAXPROCS − 1) the helpers did not pay.
-const (
-	minCPUCheck = time.Millisecond
-	cpuGain     = 0.25
-)
-
-// run is Run with helpers; it reports whether the caller was held hostage.
-func (t *Team) run(parts int, f func(p int), start time.Time) (held bool) {
 	if t.wake == nil {
 		t.wake = make(chan struct{}, 1)
 	}
-	j := &job{f: f, parts: int64(parts), wake: t.wake}
+	j := &job{f: f, parts: int64(parts), wake: t.wake, posted: time.Now()}
 	t.job.Store(j)
 	for _, h := range t.helpers {
-		h.unpark()
+		if h.unpark() {
+			t.woke = true
+		}
 	}
+	held := t.finish(j)
+	if contended(held, t.woke, time.Since(j.posted), time.Duration(j.seen.Load())) {
+		contention()
+	} else {
+		clean()
+	}
+	t.woke = false // the helpers are awake now; the next Run is judged
+}
+
+// contended reports whether a Run showed contention: its caller was held
+// hostage, or a helper that did not have to be woken saw the loop only
+// after lateJoin (seen; 0 if no helper saw it) of a Run that lasted wall,
+// at least four times lateJoin.
+func contended(held, woke bool, wall, seen time.Duration) bool {
+	late := !woke && wall >= 4*lateJoin && (seen == 0 || seen > lateJoin)
+	return held || late
+}
+
+// finish runs the caller's share of j and waits for the helpers' last
+// parts; it reports whether the caller was held hostage: it waited more
+// than hostageMin, and more than two of its own parts' mean time, for a
+// helper to finish a part.
+func (t *Team) finish(j *job) (held bool) {
 	ran := j.work()
 	if j.done.Load() == j.parts {
 		return false
 	}
-	// A helper is finishing a part. Spin about as long as a part takes
-	// (the caller's own mean, within [minWait, maxWait]): a running
-	// helper finishes within that; one that takes longer is most likely
+	// A helper is finishing a part. Spin about two parts' time (the
+	// caller's own mean, within [minWait, maxWait]): a running helper
+	// finishes within that; one that takes longer is most likely
 	// descheduled, and needs this CPU.
 	mean := maxWait
 	if ran > 0 {
-		mean = time.Since(start) / time.Duration(ran)
+		mean = time.Since(j.posted) / time.Duration(ran)
 	}
-	wait := min(max(mean, minWait), maxWait)
+	wait := min(max(2*mean, minWait), maxWait)
 	t0 := time.Now()
 	for time.Since(t0) < wait {
 		if j.done.Load() == j.parts {
@@ -267,10 +295,7 @@ func (t *Team) run(parts int, f func(p int), start time.Time) (held bool) {
 		}
 		runtime.Gosched()
 	}
-	// Parking means a helper was slow to finish: most likely the OS
-	// descheduled it, so the machine has fewer free CPUs than the team
-	// has goroutines. Helpers stop spinning for a while (see spin).
-	contended.Store(time.Now().Add(backoff).UnixNano())
+	parks.Add(1)
 	j.waiting.Store(true)
 	if j.done.Load() != j.parts || !j.waiting.Swap(false) {
 		<-j.wake // else it finished before it saw waiting: no token was sent
@@ -278,67 +303,73 @@ func (t *Team) run(parts int, f func(p int), start time.Time) (held bool) {
 	return time.Since(t0) > max(2*mean, hostageMin)
 }
 
-// A Run whose caller waited more than hostageMin, and more than two of its
-// own parts' mean time, for a helper to finish its part was held hostage: a
-// helper lost its CPU in the middle of a part and got it back only later —
-// on a machine with more runnable threads than CPUs, that is the OS's time
-// slice, milliseconds, and parking the caller does not help, since the
-// freed CPU may go to another program. Then Start gives teams no helpers
-// (the caller alone runs every part, at one worker's speed, with the same
-// results) until serialUntil, for serialFor: from minSerial, doubled at
-// each hostage in a row up to maxSerial, and back to minSerial after a Run
-// with helpers that was not held. A call with helpers now and then probes
-// whether CPUs are free again, so a long quiet spell costs at most one slow
-// call per maxSerial.
-var serialUntil, serialFor atomic.Int64
+// parks counts the callers' parks in finish, for the tests.
+var parks atomic.Int64
+
+// minWait and maxWait bound the caller's spin in Run before it parks. On
+// an idle virtual machine a parked thread's wake-up can cost more than a
+// part, so the caller spins up to maxWait before it parks.
+const (
+	minWait = 2 * time.Microsecond
+	maxWait = 500 * time.Microsecond
+)
+
+// lateJoin is the longest a spinning helper takes to see a new loop on a
+// CPU of its own (microseconds: BenchmarkWake). A Run of at least four
+// times that which a helper that had not to be woken saw later, or never,
+// was run while the helper's thread waited for a CPU.
+const lateJoin = 100 * time.Microsecond
+
+// A Run that showed contention (see Run) starts a serial spell: until
+// serialUntil, Start gives teams no helpers (the caller alone runs every
+// part, at one worker's speed, with the same results) and idle helpers do
+// not spin. The spell lasts serialFor: from minSerial, four times longer
+// at each contended Run in a row up to maxSerial. After cleanRuns clean Runs with
+// helpers in a row, spells start from minSerial again. So on a loaded
+// machine one call per spell probes with helpers — at most one slow call
+// per maxSerial once the load persists — and on a quiet one a rare
+// contended Run (an interrupt, a GC) costs one short spell.
+var serialUntil, serialFor, cleanInARow atomic.Int64
 
 const (
 	hostageMin = 200 * time.Microsecond
-	minSerial  = 10 * time.Millisecond
+	minSerial  = 50 * time.Millisecond
 	maxSerial  = time.Second
+	cleanRuns  = 8
 )
 
-func hostage() {
+func contention() {
+	cleanInARow.Store(0)
 	d := time.Duration(serialFor.Load())
-	d = min(max(2*d, minSerial), maxSerial)
+	d = min(max(4*d, minSerial), maxSerial)
 	serialFor.Store(int64(d))
 	serialUntil.Store(time.Now().Add(d).UnixNano())
 }
 
-func recovered() {
-	if serialFor.Load() != 0 {
+func clean() {
+	if serialFor.Load() != 0 && cleanInARow.Add(1) >= cleanRuns {
 		serialFor.Store(0)
+		cleanInARow.Store(0)
 	}
 }
 
-// serial reports whether Start gives no helpers now.
+// serial reports whether a serial spell is on.
 func serial() bool { return time.Now().UnixNano() < serialUntil.Load() }
 
-// contended is the time (Unix ns) until which helpers do not spin, set
-// whenever a Run had to park its caller. A spinning helper on a machine
-// without a free CPU takes time slices from the caller, from the other
-// helpers and from other programs; on a machine that has one, it is what
-// lets it join a Run at once. backoff is long against a call (GPT-2's
-// backward: about a millisecond) so that a loaded machine's calls mostly
-// run with parked helpers, and short against a change of load.
-var contended atomic.Int64
-
-const backoff = 20 * time.Millisecond
-
-// spin is how long an idle helper spins now: SpinFor, or nothing while
-// runs are contended.
-func spin() time.Duration {
-	if time.Now().UnixNano() < contended.Load() {
-		return 0
+// spin reports whether an idle helper that has been idle for d spins on:
+// never during a serial spell (a spinning helper on a machine without a
+// free CPU takes time slices from the caller and from other programs) nor
+// with EMBGRAD_SPIN=0; otherwise for SpinFor outside a team, and for the
+// longer of SpinFor and TeamSpin inside one.
+func spin(d time.Duration, inTeam bool) bool {
+	if SpinFor == 0 || serial() {
+		return false
 	}
-	return SpinFor
+	if inTeam {
+		return d < max(SpinFor, TeamSpin)
+	}
+	return d < SpinFor
 }
-
-// minWait and maxWait bound the caller's spin in Run before it parks.
-const (
-	minWait = 2 * time.Microsecond
-	maxWait = 50 * time.Microsecond
-)
 
 // Stop releases the helpers. The team must not be used after.
 //
@@ -359,10 +390,10 @@ func (t *Team) Stop() {
 	mu.Unlock()
 }
 
-// loop is a helper's life: wait for a team, spinning for SpinFor and then
-// sleeping; run the team's loops until it stops, spinning for SpinFor after
-// each and then parking until the next Run or the Stop. A Start may hand h
-// its next team before h sees the stop; it waits in h.assign.
+// loop is a helper's life: wait for a team, spinning and then sleeping;
+// run the team's loops until it stops, spinning after each (see spin) and
+// then parking until the next Run or the Stop. A Start may hand h its next
+// team before h sees the stop; it waits in h.assign.
 func (h *helper) loop() {
 	for {
 		t := h.wait()
@@ -371,11 +402,12 @@ func (h *helper) loop() {
 		for !t.stopped.Load() {
 			if j := t.job.Load(); j != last && j != nil {
 				last = j
+				j.seen.CompareAndSwap(0, max(int64(time.Since(j.posted)), 1))
 				j.work()
 				idle = time.Now()
 				continue
 			}
-			if time.Since(idle) < spin() {
+			if spin(time.Since(idle), true) {
 				runtime.Gosched()
 				continue
 			}
@@ -394,7 +426,7 @@ func (h *helper) loop() {
 
 // wait returns the next team handed to h.
 func (h *helper) wait() *Team {
-	for start := time.Now(); time.Since(start) < spin(); {
+	for start := time.Now(); spin(time.Since(start), false); {
 		select {
 		case t := <-h.assign:
 			return t
@@ -402,5 +434,8 @@ func (h *helper) wait() *Team {
 			runtime.Gosched()
 		}
 	}
-	return <-h.assign
+	h.asleep.Store(true)
+	t := <-h.assign
+	h.asleep.Store(false)
+	return t
 }

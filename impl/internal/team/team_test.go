@@ -257,8 +257,8 @@ func BenchmarkWake(b *testing.B) {
 // loops — the park and wake handshake must lose no token and leave none
 // behind — and that the caller did park.
 func TestRunParksForSlowPart(t *testing.T) {
-	contended.Store(0)
-	defer serialUntil.Store(0)
+	parks0 := parks.Load()
+	defer noSerial()
 	for _, n := range []int{2, 3} {
 		serialUntil.Store(0)
 		tm := Start(n)
@@ -290,7 +290,7 @@ func TestRunParksForSlowPart(t *testing.T) {
 		}
 		tm.Stop()
 	}
-	if contended.Load() == 0 {
+	if parks.Load() == parks0 {
 		t.Error("the caller never parked, though a helper held a slow part in about half the loops")
 	}
 	// A helper held the caller for over a millisecond: Start now gives no
@@ -311,39 +311,89 @@ func TestRunParksForSlowPart(t *testing.T) {
 	}
 }
 
-// TestRunWithoutCPUGoesSerial: a Run of over a millisecond during which the
-// process gained no CPU over one goroutine's (the process CPU clock faked
-// to stand still) starts a serial spell; one that used two CPUs does not.
-func TestRunWithoutCPUGoesSerial(t *testing.T) {
-	if runtime.GOMAXPROCS(0) < 2 {
-		t.Skip("needs GOMAXPROCS ≥ 2")
-	}
-	saved := processCPU
-	defer func() { processCPU = saved; serialUntil.Store(0); serialFor.Store(0) }()
+// TestLateHelperGoesSerial: with one CPU for the process's goroutines
+// (GOMAXPROCS 1), a spinning helper cannot see a Run until the caller
+// yields, as a helper whose thread waits for a CPU cannot: Runs of
+// milliseconds then start a serial spell, and during it Start gives no
+// helpers.
+func TestLateHelperGoesSerial(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	noSerial()
+	defer noSerial()
 	busy := func(int) {
-		for t0 := time.Now(); time.Since(t0) < 400*time.Microsecond; {
+		for t0 := time.Now(); time.Since(t0) < 300*time.Microsecond; {
 		}
 	}
+	tm := Start(2)
+	if len(tm.helpers) != 1 {
+		t.Fatalf("Start(2) gave %d helpers", len(tm.helpers))
+	}
+	tm.Run(8, busy) // maybe not judged: the helper may have had to be woken
+	tm.Run(8, busy)
+	tm.Stop()
+	if !serial() {
+		t.Fatal("no serial spell after a Run that a spinning helper could not join")
+	}
+	if tm := Start(2); len(tm.helpers) != 0 {
+		t.Errorf("Start(2) during a serial spell: %d helpers, want 0", len(tm.helpers))
+	}
+}
+
+// TestContended checks the rule that judges a Run: held hostage, or a
+// helper that needed no wake-up seeing it late (or never) in a Run long
+// enough to tell; never judged on a woken helper or a short Run.
+func TestContended(t *testing.T) {
 	for _, c := range []struct {
-		name   string
-		cpu    func() time.Duration
-		serial bool
+		held, woke bool
+		wall, seen time.Duration
+		want       bool
 	}{
-		{"no CPU gained", func() time.Duration { return 0 }, true},
-		{"two CPUs", func() time.Duration { return 2 * time.Since(time.Unix(0, 0)) }, false},
+		{false, false, 2 * time.Millisecond, 5 * time.Microsecond, false},
+		{false, false, 2 * time.Millisecond, 2 * lateJoin, true},
+		{false, false, 2 * time.Millisecond, 0, true},
+		{false, true, 2 * time.Millisecond, time.Millisecond, false},
+		{false, false, 2 * lateJoin, 0, false},
+		{true, true, 2 * time.Millisecond, 5 * time.Microsecond, true},
 	} {
-		processCPU = c.cpu
-		serialUntil.Store(0)
-		serialFor.Store(0)
-		tm := Start(2)
-		if len(tm.helpers) != 1 {
-			t.Fatalf("%s: Start(2) gave %d helpers", c.name, len(tm.helpers))
+		if got := contended(c.held, c.woke, c.wall, c.seen); got != c.want {
+			t.Errorf("contended(held=%v, woke=%v, wall=%v, seen=%v) = %v, want %v", c.held, c.woke, c.wall, c.seen, got, c.want)
 		}
-		tm.Run(6, busy)
-		tm.Stop()
-		if serial() != c.serial {
-			t.Errorf("%s: serial spell %v, want %v", c.name, serial(), c.serial)
+	}
+}
+
+// TestSpellsGrowAndReset: spells grow fourfold while contention recurs, up to
+// maxSerial, and restart from minSerial only after cleanRuns clean Runs.
+func TestSpellsGrowAndReset(t *testing.T) {
+	noSerial()
+	defer noSerial()
+	for i, want := range []time.Duration{minSerial, 4 * minSerial, 16 * minSerial} {
+		contention()
+		if got := time.Duration(serialFor.Load()); got != want {
+			t.Fatalf("contention %d: spell %v, want %v", i+1, got, want)
 		}
+	}
+	for range 20 {
+		contention()
+	}
+	if got := time.Duration(serialFor.Load()); got != maxSerial {
+		t.Fatalf("spell %v after many contentions, want %v", got, maxSerial)
+	}
+	for range cleanRuns - 1 {
+		clean()
+	}
+	if serialFor.Load() == 0 {
+		t.Fatalf("spells reset after %d clean Runs, want %d", cleanRuns-1, cleanRuns)
+	}
+	contention() // breaks the run of clean ones
+	for range cleanRuns - 1 {
+		clean()
+	}
+	if serialFor.Load() == 0 {
+		t.Fatal("clean Runs counted across a contended one")
+	}
+	clean()
+	if serialFor.Load() != 0 {
+		t.Fatalf("spells not reset after %d clean Runs in a row", cleanRuns)
 	}
 }
 
@@ -351,4 +401,5 @@ func TestRunWithoutCPUGoesSerial(t *testing.T) {
 func noSerial() {
 	serialUntil.Store(0)
 	serialFor.Store(0)
+	cleanInARow.Store(0)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ type Options struct {
 	Modes     []string // BenchmarkBackward mode= values
 	Memory    bool     // run BenchmarkMemory, the roofline probe
 	Others    bool     // run the binary's other benchmarks (BenchmarkTied)
+	Peak      bool     // run BenchmarkPeak, the compute-roofline probe, whatever the kernel filter
+	Hog       int      // run beside this many CPU hogs (-embgrad.hog, bench/hog_test.go)
 	Report    bool     // then report (recorded in the command line; the caller runs it)
 
 	Binary string // a prebuilt benchmark binary instead of building ./bench (tests)
@@ -39,7 +42,7 @@ type Options struct {
 
 // Default is what "embgrad bench" runs with no flags.
 func Default() Options {
-	return Options{Name: "latest", Count: 10, Benchtime: "100ms", Shapes: "default", Memory: true, Others: true}
+	return Options{Name: "latest", Count: 10, Benchtime: "100ms", Shapes: "default", Memory: true, Others: true, Peak: true}
 }
 
 // Quick is a run of a minute or two for the default command: the GPT-2
@@ -75,6 +78,12 @@ func (o Options) CommandLine() string {
 	}
 	if !o.Others {
 		args = append(args, "-others=false")
+	}
+	if !o.Peak {
+		args = append(args, "-peak=false")
+	}
+	if o.Hog > 0 {
+		args = append(args, fmt.Sprint("-hog ", o.Hog))
 	}
 	if o.Report {
 		args = append(args, "-report")
@@ -140,6 +149,9 @@ func Matrix(stdout, stderr io.Writer, o Options) (string, error) {
 	if o.Count < 1 || o.Name == "" || strings.ContainsAny(o.Name, `/\`) {
 		return "", inputErrorf("need -count ≥ 1 and a plain -name, got %d and %q", o.Count, o.Name)
 	}
+	if o.Hog < 0 || o.Hog > 64 {
+		return "", inputErrorf("-hog %d: want 0 (quiet) to 64 CPU hogs", o.Hog)
+	}
 	if err := CheckBenchtime(o.Benchtime); err != nil {
 		return "", err
 	}
@@ -183,6 +195,10 @@ func Matrix(stdout, stderr io.Writer, o Options) (string, error) {
 	if o.Benchtime != "" {
 		args = append(args, "-test.benchtime="+o.Benchtime)
 	}
+	if o.Hog > 0 {
+		args = append(args, fmt.Sprintf("-%s=%d", bench.FlagHog, o.Hog))
+	}
+	var hogCPU []float64 // each run's "hog-cpu: f" line: the CPUs its hogs used
 	p := &Progress{W: stderr, What: "bench", Rounds: o.Count, start: time.Now(), PerRound: func() (n int, exact bool) {
 		exact = true
 		for _, g := range groups {
@@ -210,6 +226,7 @@ func Matrix(stdout, stderr io.Writer, o Options) (string, error) {
 				return "", fmt.Errorf("%s: no benchmark matches %q", g.name, g.pattern)
 			}
 			g.perRun, g.known = n, true
+			hogCPU = append(hogCPU, hogCPULines(out)...)
 			raw = append(raw, out...)
 		}
 		p.Round(round)
@@ -225,6 +242,8 @@ func Matrix(stdout, stderr io.Writer, o Options) (string, error) {
 		{"benchtime", cmp.Or(o.Benchtime, "1s")},
 		{"shapes", o.Shapes},
 		{"command", o.CommandLine()},
+		{"hog", hogConfig(o.Hog)},
+		{"hog-cpu", hogCPUConfig(hogCPU)},
 	}, raw)
 	if err != nil {
 		return "", err
@@ -296,6 +315,14 @@ func groups(ctx context.Context, bin string, o Options, backward []bench.Case, g
 			g.pattern = bench.Pattern(name, bench.BackwardKeys, map[string][]string{
 				bench.KeyImpl: o.Kernels, bench.KeyDist: o.Dists, bench.KeyMode: o.Modes})
 			g.perRun, g.known = len(backward), true
+		case bench.Peak:
+			// A probe like BenchmarkMemory: the tied kernels' compute
+			// roofline, run whatever the kernel filter; nothing of it
+			// runs with the purego tag or off amd64.
+			if !o.Peak {
+				continue
+			}
+			g.pattern, g.optional = bench.Pattern(name, nil, nil), true
 		case bench.Memory:
 			if !o.Memory {
 				continue
@@ -311,4 +338,40 @@ func groups(ctx context.Context, bin string, o Options, backward []bench.Case, g
 		gs = append(gs, g)
 	}
 	return gs, nil
+}
+
+// hogConfig is the "hog" config line's value: the count of CPU hogs, ""
+// (no line) for a quiet run.
+func hogConfig(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
+
+// hogCPULines returns the values of a run's "hog-cpu: f" lines, which the
+// benchmark binary prints after its results (bench/hog_test.go).
+func hogCPULines(out []byte) []float64 {
+	var fs []float64
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "hog-cpu:"); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				fs = append(fs, f)
+			}
+		}
+	}
+	return fs
+}
+
+// hogCPUConfig summarises the runs' hog-cpu values, the calibration of the
+// load, for the results file: the range over the runs.
+func hogCPUConfig(fs []float64) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	lo, hi := slices.Min(fs), slices.Max(fs)
+	if fmt.Sprintf("%.2f", lo) == fmt.Sprintf("%.2f", hi) {
+		return fmt.Sprintf("%.2f over %d runs", lo, len(fs))
+	}
+	return fmt.Sprintf("%.2f–%.2f over %d runs", lo, hi, len(fs))
 }

@@ -24,12 +24,17 @@ func Write(path string, config []Config, raw []byte) (int, error) {
 		return 0, err
 	}
 	var b bytes.Buffer
+	written := map[string]bool{}
 	for _, c := range config {
 		if c.Value != "" {
 			fmt.Fprintf(&b, "%s: %s\n", c.Key, c.Value)
+			written[c.Key] = true
 		}
 	}
 	for _, c := range f.Results[0].Config {
+		if written[c.Key] {
+			continue // ours (the binary's hog line says the same)
+		}
 		fmt.Fprintf(&b, "%s: %s\n", c.Key, bytes.TrimSpace(c.Value))
 	}
 	b.WriteByte('\n')

@@ -101,27 +101,74 @@ type Data struct {
 	memory   *collector  // BenchmarkMemory: row op+threads
 	others   *collector  // every other benchmark: table name, row full name, col impl
 	sparse   *sparseData // BenchmarkSparse and BenchmarkStep (sparse.go)
+	par      *parData    // every family's results with a workers key (scaling.go)
+	forms    *formData   // BenchmarkBag and BenchmarkBackward16 (forms.go)
+	// loaded holds the results of runs beside CPU hogs (config line
+	// "hog: N", N > 0; embgrad bench -hog N), by N: they appear only in
+	// the section under load, never pooled with the quiet results.
+	loaded map[int]*Data
+}
+
+func newData() *Data {
+	name := func(family string) string { return ".name:" + strings.TrimPrefix(family, "Benchmark") }
+	key := func(keys ...string) string { return "/" + strings.Join(keys, ",/") }
+	return &Data{
+		backward: newCollector(name(bench.Backward), key(bench.KeyV, bench.KeyD, bench.KeyN, bench.KeyMode),
+			key(bench.KeyDist, bench.KeyWorkers+"@num"), key(bench.KeyImpl)),
+		memory: newCollector(name(bench.Memory), ".name", key(bench.KeyOp, bench.KeySize+"@num", bench.KeyThreads+"@num"), ".name"),
+		others: newCollector("-"+name(bench.Backward)+" -"+name(bench.Memory)+othersFilter+formsFilter, ".name", ".fullname", key(bench.KeyImpl)),
+		sparse: newSparseData(),
+		par:    newParData(),
+		forms:  newFormData(),
+	}
+}
+
+func (d *Data) collectors() []*collector {
+	return append([]*collector{d.backward, d.memory, d.others}, d.sparse.collectors()...)
+}
+
+func (d *Data) add(r *benchfmt.Result) {
+	for _, c := range d.collectors() {
+		c.add(r)
+	}
+	d.par.add(r)
+	d.forms.add(r)
+}
+
+func (d *Data) sort() {
+	for _, c := range d.collectors() {
+		c.sort()
+	}
+}
+
+// hogs returns the number of CPU hogs a result ran beside: its "hog"
+// config line (bench/hog_test.go), 0 without one.
+func hogs(r *benchfmt.Result) (int, error) {
+	v := strings.TrimSpace(r.GetConfig("hog"))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("config line hog: %q is not a count of CPU hogs", v)
+	}
+	return n, nil
 }
 
 type fileInfo struct {
 	path    string
 	results int
 	config  map[string]string
+	hog     int // CPU hogs beside the run (its first result's hog config)
 }
 
 // Read reads the result files with benchfile's strict reader (any problem
 // is an error naming file and line) and refuses a file given twice, which
-// would pool its samples with themselves.
+// would pool its samples with themselves. Results run beside CPU hogs go
+// to d.loaded, by hog count.
 func Read(paths []string) (*Data, error) {
-	name := func(family string) string { return ".name:" + strings.TrimPrefix(family, "Benchmark") }
-	key := func(keys ...string) string { return "/" + strings.Join(keys, ",/") }
-	d := &Data{
-		backward: newCollector(name(bench.Backward), key(bench.KeyV, bench.KeyD, bench.KeyN, bench.KeyMode),
-			key(bench.KeyDist, bench.KeyWorkers+"@num"), key(bench.KeyImpl)),
-		memory: newCollector(name(bench.Memory), ".name", key(bench.KeyOp, bench.KeySize+"@num", bench.KeyThreads+"@num"), ".name"),
-		others: newCollector("-"+name(bench.Backward)+" -"+name(bench.Memory)+othersFilter, ".name", ".fullname", key(bench.KeyImpl)),
-		sparse: newSparseData(),
-	}
+	d := newData()
+	d.loaded = map[int]*Data{}
 	var seen []os.FileInfo
 	for i, path := range paths {
 		st, err := os.Stat(path)
@@ -142,15 +189,29 @@ func Read(paths []string) (*Data, error) {
 		for _, c := range f.Results[0].Config {
 			fi.config[c.Key] = string(c.Value)
 		}
-		for _, r := range f.Results {
-			for _, c := range append([]*collector{d.backward, d.memory, d.others}, d.sparse.collectors()...) {
-				c.add(r)
+		for i, r := range f.Results {
+			n, err := hogs(r)
+			if err != nil {
+				_, line := r.Pos()
+				return nil, fmt.Errorf("%s:%d: %v", path, line, err)
 			}
+			if i == 0 {
+				fi.hog = n
+			}
+			if n == 0 {
+				d.add(r)
+				continue
+			}
+			if d.loaded[n] == nil {
+				d.loaded[n] = newData()
+			}
+			d.loaded[n].add(r)
 		}
 		d.files = append(d.files, fi)
 	}
-	for _, c := range append([]*collector{d.backward, d.memory, d.others}, d.sparse.collectors()...) {
-		c.sort()
+	d.sort()
+	for _, l := range d.loaded {
+		l.sort()
 	}
 	return d, nil
 }

@@ -2,7 +2,14 @@
 // benchstat-style tables (median ± 95% confidence interval, pivoted by
 // impl) per shape, distribution and mode, the fraction of the memory
 // roofline measured by BenchmarkMemory in the same run, and SVG plots
-// beside it. The files are read with bench/benchfile.
+// beside it; then every kernel measured at several worker counts against
+// the machine's own bandwidth (or compute-peak) ratio (scaling.go), quiet
+// and loaded runs side by side (files with a "hog: N" config line, kept
+// apart from the quiet results), mode=scratch against torch's dense
+// backward with and without memory reuse (scratch.go), the sparse, bag and
+// 16-bit families (sparse.go, forms.go) and the tied kernels against the
+// compute peak and torch-matmul (peak.go). The files are read with
+// bench/benchfile.
 package report
 
 import (
@@ -65,6 +72,12 @@ func (d *Data) write(w *bytes.Buffer, files []string) ([]svg, error) {
 	}
 	w.WriteString("\nThe load average (1, 5, 15 minutes) is the machine's at the start of the run: above\n" +
 		"its GOMAXPROCS, other work shared the cores and the results are noisy.\n")
+	for _, f := range d.files {
+		if f.hog > 0 {
+			fmt.Fprintf(w, "\n%s ran beside %d CPU hog%s (config line hog: %d): its results appear only in the section under load, never pooled with the quiet ones.\n",
+				f.path, f.hog, plural(f.hog), f.hog)
+		}
+	}
 	w.WriteString(`
 Cells show the median over the runs ± the 95% confidence interval of the
 median (benchmath, as benchstat prints it; ± ∞ means fewer than 6 runs).
@@ -141,11 +154,15 @@ load than the kernel.
 		}
 		svgs = append(svgs, sec.plots...)
 	}
+	d.writeScaling(w) // scaling.go; nothing without a kernel at two worker counts
+	d.writeLoad(w)    // nothing without a file run beside CPU hogs
+	d.writeScratch(w, cells)
 	sparse, err := d.writeSparse(w) // sparse.go; nothing without its families
 	if err != nil {
 		return nil, err
 	}
 	svgs = append(svgs, sparse...)
+	d.writeForms(w) // forms.go; nothing without BenchmarkBag or BenchmarkBackward16
 	if len(d.others.cells) > 0 {
 		d.writeOthers(w)
 		d.writePeak(w)
