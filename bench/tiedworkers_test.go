@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkTiedWorkers times the output part of every parallel registry
-// tied kernel at each worker count, on the first of tiedShapes:
+// tied kernel at each worker count, on each of tiedShapes:
 //
 //	BenchmarkTiedWorkers/impl=<k>/V=<v>/D=<d>/T=<t>/workers=<w>
 //
@@ -18,7 +18,13 @@ import (
 // family states how it scales, and, run with -embgrad.hog=1, how it holds up
 // when a core is busy with another process.
 func BenchmarkTiedWorkers(b *testing.B) {
-	s := tiedShapes[0]
+	for _, s := range tiedShapes {
+		tiedWorkers(b, s.V, s.D, s.T)
+	}
+}
+
+func tiedWorkers(b *testing.B, V, D, T int) {
+	s := struct{ V, D, T int }{V, D, T}
 	var dst []float32
 	var a embgrad.TiedArgs
 	for _, k := range registry.Tied() {

@@ -22,6 +22,7 @@ package tied
 
 import (
 	"runtime"
+	"sync"
 
 	"github.com/embgrad/embgrad"
 	"github.com/embgrad/embgrad/impl/internal/team"
@@ -88,7 +89,13 @@ func (k Kernel) BackwardTied(dst []float32, a embgrad.TiedArgs) error {
 // for each kc values of t and each nr columns it runs the micro-kernel on
 // each of its tiles, so the kc×nr panel of H is read from L1 four times and
 // the block's rows of dst stay in L2 while t advances (the kc×D panel of H,
-// 384 KiB at D = 768, in L2 too). Columns past the last full tile and rows
+// 384 KiB at D = 768, in L2 too). The micro-kernel reads packed copies:
+// H once per call, each kc×nr panel contiguous, and the block's kc×(4·mr)
+// panel of dZ per block and kc values of t — unpacked, a tile's k turns
+// touched a page of dZ (rows V floats apart) and one of H each, more pages
+// than the first-level TLB holds, and the dZ panel's rows were each a
+// separate stream no prefetcher followed. Packing moves values and changes
+// no sum. Columns past the last full tile and rows
 // past the last full tile run on vec.AddScaled. Without a micro-kernel,
 // blocks of vecRows rows walk t in groups of vecT, each group's rows of H
 // (24 KiB at D = 768) staying in L1.
@@ -124,10 +131,19 @@ func (k Kernel) output(dst []float32, a embgrad.TiedArgs) {
 		w = 1
 	}
 	w = min(w, blocks)
+	var hp []float32
+	if tk != nil {
+		hb := getBuf(&hBufs, T*(D/tk.nr*tk.nr))
+		defer hBufs.Put(hb)
+		hp = *hb
+		packH(hp, a, tk.nr)
+	}
 	block := func(b int) {
 		v0, v1 := b*rows, min((b+1)*rows, V)
 		if tk != nil {
-			tiled(dst, a, v0, v1, tk)
+			ab := getBuf(&aBufs, kc*rows)
+			tiled(dst, a, v0, v1, tk, hp, *ab)
+			aBufs.Put(ab)
 		} else {
 			axpyRows(dst, a, v0, v1, 0, D)
 		}
@@ -145,23 +161,61 @@ func (k Kernel) output(dst []float32, a embgrad.TiedArgs) {
 	t.Run(blocks, block)
 }
 
-// tiled adds rows [v0, v1) of dZᵀ·H into dst with the micro-kernel tk.
-func tiled(dst []float32, a embgrad.TiedArgs, v0, v1 int, tk *tileKernel) {
+// tiled adds rows [v0, v1) of dZᵀ·H into dst with the micro-kernel tk,
+// reading H from hp (packed by packH) and dZ from ap, kc·(v1-v0) floats at
+// least, which it packs.
+func tiled(dst []float32, a embgrad.TiedArgs, v0, v1 int, tk *tileKernel, hp, ap []float32) {
 	V, D, T := a.V, a.D, a.T
 	vFull := v0 + (v1-v0)/tk.mr*tk.mr
 	dFull := D / tk.nr * tk.nr
-	if vFull > v0 && dFull > 0 {
+	if m := vFull - v0; m > 0 && dFull > 0 {
 		for t0 := 0; t0 < T; t0 += kc {
 			n := min(kc, T-t0)
+			for t := range n {
+				copy(ap[t*m:(t+1)*m], a.DZ[(t0+t)*V+v0:(t0+t)*V+vFull])
+			}
+			panel := hp[t0*dFull:]
 			for j := 0; j < dFull; j += tk.nr {
+				b := &panel[j*n]
 				for v := v0; v < vFull; v += tk.mr {
-					tk.fn(&dst[v*D+j], D, &a.DZ[t0*V+v], V, &a.H[t0*D+j], D, n)
+					tk.fn(&dst[v*D+j], D, &ap[v-v0], m, b, tk.nr, n)
 				}
 			}
 		}
 	}
 	axpyRows(dst, a, v0, vFull, dFull, D)
 	axpyRows(dst, a, vFull, v1, 0, D)
+}
+
+// packH copies the first D/nr·nr columns of H into hp for tiled: for each
+// kc values of t from t0 (n of them), the panels of nr columns one after
+// another, each n rows of nr: H[t0+t, j+c] is hp[t0·dFull + j·n + t·nr + c].
+func packH(hp []float32, a embgrad.TiedArgs, nr int) {
+	D, T := a.D, a.T
+	dFull := D / nr * nr
+	for t0 := 0; t0 < T; t0 += kc {
+		n := min(kc, T-t0)
+		panel := hp[t0*dFull : (t0+n)*dFull]
+		for t := range n {
+			row := a.H[(t0+t)*D : (t0+t)*D+dFull]
+			for j := 0; j < dFull; j += nr {
+				copy(panel[j*n+t*nr:j*n+(t+1)*nr], row[j:j+nr])
+			}
+		}
+	}
+}
+
+// hBufs and aBufs hold packing buffers for H and for dZ.
+var hBufs, aBufs sync.Pool
+
+// getBuf returns a buffer of n floats from p, or a new one.
+func getBuf(p *sync.Pool, n int) *[]float32 {
+	if b, ok := p.Get().(*[]float32); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]float32, n)
+	return &b
 }
 
 // axpyRows adds columns [j0, j1) of rows [v0, v1) of dZᵀ·H into dst, one

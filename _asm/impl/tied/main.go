@@ -2,7 +2,8 @@
 // micro-kernels of the output part dst += dZᵀ·H, an mr×nr tile of dst kept
 // in vector registers while t runs, one broadcast of dZ[t, v+r] and one FMA
 // per row and vector of H[t, j:j+nr]. AVX-512: 12×32 (24 accumulators of
-// 32 ZMM); AVX2+FMA: 6×16 (12 of 16 YMM). Run _asm/generate.sh.
+// 32 ZMM); AVX2+FMA: 6×16 (12 of 16 YMM). Each first prefetches its tile
+// of c. Run _asm/generate.sh.
 //
 // Unlike impl/internal/vec these use FMA: the tied kernel is checked against
 // the oracle's bound, not bitwise against the reference loop, and a fused
@@ -54,6 +55,21 @@ func tile(x isa) {
 		SHLQ(U8(2), strides[i])
 	}
 	ldc, lda, ldb := strides[0], strides[1], strides[2]
+
+	// Ask for the tile of c now: it is read only after the k turns, by
+	// which time a line from DRAM has long arrived. With T ≤ kc each tile
+	// of dst is touched once per call, so without this its first read
+	// stalled the end of every tile on memory.
+	pc := GP64()
+	MOVQ(c, pc)
+	for r := range x.mr {
+		for off := 0; off < 4*x.nr; off += 64 {
+			PREFETCHT0(Mem{Base: pc, Disp: off})
+		}
+		if r < x.mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
 
 	nv := x.nr / x.lanes
 	acc := make([][]VecVirtual, x.mr)
