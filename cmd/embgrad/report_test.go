@@ -100,7 +100,7 @@ func TestReportErrors(t *testing.T) {
 func TestReportCommitted(t *testing.T) {
 	t.Chdir(filepath.Join("..", ".."))
 	dir := t.TempDir()
-	files := []string{"results/baseline.txt", "results/peers-reuse.txt", "results/peers.txt"}
+	files := []string{"results/baseline.txt", "results/peers-reuse.txt", "results/peers.txt", "results/baseline-hog1.txt"}
 	var stdout, stderr bytes.Buffer
 	if err := run(&stdout, &stderr, append([]string{"report", "-dir", dir}, files...)); err != nil {
 		t.Fatalf("report: %v\n%s", err, &stderr)
